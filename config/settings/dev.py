@@ -1,0 +1,3 @@
+"""Local development and `make run`: the embedded defaults of base."""
+
+from config.settings.base import *  # noqa: F403

@@ -1,0 +1,40 @@
+"""API plumbing shared by every app: errors as clear 4xx, scoped viewsets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status as http
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from platform_core.errors import DomainError
+from platform_core.scoping import scope_queryset
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Turn domain and model validation errors into 4xx answers that name the field."""
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"detail": str(exc.message), "code": exc.code}
+        if exc.field:
+            body["field"] = exc.field
+        return Response(body, status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return Response(exc.message_dict, status=http.HTTP_400_BAD_REQUEST)
+        return Response({"detail": exc.messages}, status=http.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)
+
+
+class ScopedQuerysetMixin:
+    """A viewset whose queryset is always narrowed to the caller's jurisdiction.
+
+    Reads use the "view" scope; unsafe methods use the "change" scope, so an object outside
+    the caller's powers answers 404 to a write as it does to a read.
+    """
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        queryset = super().get_queryset()  # type: ignore[misc]
+        action = "view" if self.request.method in ("GET", "HEAD", "OPTIONS") else "change"  # type: ignore[attr-defined]
+        return scope_queryset(queryset, user=self.request.user, action=action)  # type: ignore[attr-defined]

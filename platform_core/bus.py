@@ -1,0 +1,257 @@
+"""The event bus: publish into the outbox, dispatch to subscribers, deliver idempotently.
+
+publish() writes in the caller's transaction, so an event exists if and only if the change
+that caused it was committed. After commit the event is dispatched: one EventDelivery row
+per subscribed handler. A delivery runs its handler inside a transaction that also marks the
+delivery done, under a row lock, so a handler's database work happens once per event even
+when the task is delivered twice. Failures are retried with exponential backoff and end as
+dead letters that an operator can replay.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Avg, Count, F, Max, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from platform_core.enums import DeliveryStatus
+from platform_core.errors import Conflict
+from platform_core.models import EventDelivery, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a handler receives: plain data, never model instances of the publisher."""
+
+    id: str
+    type: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+Handler = Callable[[Event], None]
+_subscribers: dict[str, dict[str, Handler]] = {}
+
+
+def subscribe(event_type: str, *, name: str | None = None) -> Callable[[Handler], Handler]:
+    """Register the decorated function as a handler of event_type."""
+
+    def register(func: Handler) -> Handler:
+        handler_name = name or f"{func.__module__}.{func.__qualname__}"
+        _subscribers.setdefault(event_type, {})[handler_name] = func
+        return func
+
+    return register
+
+
+def subscribers_of(event_type: str) -> dict[str, Handler]:
+    return dict(_subscribers.get(event_type, {}))
+
+
+def handler_by_name(handler_name: str) -> Handler | None:
+    for handlers in _subscribers.values():
+        if handler_name in handlers:
+            return handlers[handler_name]
+    return None
+
+
+def publish(
+    event_type: str, payload: dict[str, Any], *, actor_id: int | None = None
+) -> OutboxEvent:
+    """Write an event to the outbox in the current transaction; dispatch it after commit."""
+    # Round-trip through JSON so handlers get exactly what a worker would read back.
+    plain = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    event = OutboxEvent.objects.create(
+        event_type=event_type, payload=plain, created_at=timezone.now(), actor_id=actor_id
+    )
+    from platform_core.tasks import dispatch_event
+
+    event_id = str(event.id)
+    transaction.on_commit(lambda: dispatch_event.delay(event_id=event_id))
+    return event
+
+
+def event_dispatch(*, event_id: str) -> list[int]:
+    """Create the deliveries of one committed event; return their ids (empty if done before)."""
+    with transaction.atomic():
+        event = (
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, dispatched_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return []
+        now = timezone.now()
+        EventDelivery.objects.bulk_create(
+            [
+                EventDelivery(
+                    event=event, handler=handler_name, created_at=now, next_attempt_at=now
+                )
+                for handler_name in subscribers_of(event.event_type)
+            ],
+            ignore_conflicts=True,
+        )
+        event.dispatched_at = now
+        event.save(update_fields=["dispatched_at"])
+        delivery_ids = list(
+            EventDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING).values_list(
+                "id", flat=True
+            )
+        )
+    _enqueue_deliveries(delivery_ids)
+    return delivery_ids
+
+
+def outbox_dispatch_pending(*, limit: int = 500) -> int:
+    """Dispatch committed events that were not dispatched yet (after a crash); return count."""
+    ids = list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for event_id in ids:
+        event_dispatch(event_id=str(event_id))
+    return len(ids)
+
+
+def _enqueue_deliveries(delivery_ids: list[int]) -> None:
+    from platform_core.tasks import deliver_event
+
+    for delivery_id in delivery_ids:
+        transaction.on_commit(lambda d=delivery_id: deliver_event.delay(delivery_id=d))
+
+
+def backoff_seconds(attempts: int) -> float:
+    return settings.EVENTS_BACKOFF_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+
+
+def delivery_run(*, delivery_id: int) -> EventDelivery | None:
+    """Run one delivery's handler once; return the delivery, or None if busy or missing.
+
+    The handler's writes and the delivery's "done" commit together: a second run of the same
+    delivery finds it done and does nothing.
+    """
+    with transaction.atomic():
+        delivery = (
+            EventDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("event")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status in (DeliveryStatus.DONE, DeliveryStatus.DEAD):
+            return delivery
+        handler = handler_by_name(delivery.handler)
+        event = delivery.event
+        delivery.attempts += 1
+        try:
+            if handler is None:
+                raise LookupError(f"No handler named {delivery.handler} is registered.")
+            with transaction.atomic():
+                handler(
+                    Event(
+                        id=str(event.id),
+                        type=event.event_type,
+                        payload=event.payload,
+                        created_at=event.created_at,
+                    )
+                )
+        except Exception as exc:  # the handler's failure is recorded, never lost
+            logger.warning("Handler %s failed on %s: %s", delivery.handler, event.id, exc)
+            delivery.last_error = "".join(traceback.format_exception(exc))[-4000:]
+            if delivery.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.DEAD
+                delivery.next_attempt_at = None
+            else:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = timezone.now() + timedelta(
+                    seconds=backoff_seconds(delivery.attempts)
+                )
+        else:
+            delivery.status = DeliveryStatus.DONE
+            delivery.finished_at = timezone.now()
+            delivery.next_attempt_at = None
+            delivery.last_error = ""
+        delivery.save()
+    return delivery
+
+
+def deliveries_redeliver_due(*, now: datetime, limit: int = 500) -> int:
+    """Run again the failed deliveries whose backoff has passed; return how many were queued."""
+    ids = list(
+        EventDelivery.objects.filter(
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    _enqueue_deliveries(ids)
+    return len(ids)
+
+
+def delivery_replay(*, delivery: EventDelivery) -> EventDelivery:
+    """Queue a dead or failed delivery again with a fresh attempt budget.
+
+    Raises Conflict if the delivery already succeeded or is running.
+    """
+    with transaction.atomic():
+        locked = EventDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.status not in (DeliveryStatus.DEAD, DeliveryStatus.FAILED):
+            raise Conflict(
+                _("Only failed or dead deliveries can be replayed; this one is %(status)s.")
+                % {"status": locked.get_status_display()}
+            )
+        locked.status = DeliveryStatus.PENDING
+        locked.attempts = 0
+        locked.next_attempt_at = timezone.now()
+        locked.save(update_fields=["status", "attempts", "next_attempt_at"])
+        _enqueue_deliveries([locked.pk])
+    return locked
+
+
+def event_stats(*, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Per event type: published, undispatched, deliveries by status, lag of finished ones."""
+    events = OutboxEvent.objects.all()
+    deliveries = EventDelivery.objects.all()
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+        deliveries = deliveries.filter(event__created_at__gte=since)
+    rows: dict[str, dict[str, Any]] = {}
+    for row in events.values("event_type").annotate(
+        published=Count("id"),
+        undispatched=Count("id", filter=Q(dispatched_at__isnull=True)),
+        oldest_undispatched=Min("created_at", filter=Q(dispatched_at__isnull=True)),
+    ):
+        rows[row["event_type"]] = {
+            "event_type": row["event_type"],
+            "published": row["published"],
+            "undispatched": row["undispatched"],
+            "oldest_undispatched_at": row["oldest_undispatched"],
+            **{status: 0 for status in DeliveryStatus.values},
+            "avg_lag_seconds": None,
+            "max_lag_seconds": None,
+        }
+    lag = F("finished_at") - F("event__created_at")
+    for row in deliveries.values("event__event_type", "status").annotate(
+        n=Count("id"), avg_lag=Avg(lag), max_lag=Max(lag)
+    ):
+        target = rows.get(row["event__event_type"])
+        if target is None:
+            continue
+        target[row["status"]] = row["n"]
+        if row["status"] == DeliveryStatus.DONE and row["avg_lag"] is not None:
+            target["avg_lag_seconds"] = round(row["avg_lag"].total_seconds(), 3)
+            target["max_lag_seconds"] = round(row["max_lag"].total_seconds(), 3)
+    return sorted(rows.values(), key=lambda r: r["event_type"])

@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from platform_core.errors import DomainError
+from registries.services.demo import demo_data_load
+
+
+class Command(BaseCommand):
+    help = "Load demo organisations, staff logins, families and a small synthetic region."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--persons", type=int, default=20_000, help="Generated persons in region 27."
+        )
+        parser.add_argument("--seed", type=int, default=27)
+
+    def handle(self, *args, persons: int, seed: int, **options) -> None:  # type: ignore[no-untyped-def]
+        if persons < 0:
+            raise CommandError(_("--persons must not be negative."))
+        try:
+            summary = demo_data_load(generate_persons=persons, seed=seed)
+        except DomainError as exc:
+            raise CommandError(str(exc.message)) from exc
+        self.stdout.write(self.style.SUCCESS(_("Demo data ready.")))
+        self.stdout.write(
+            _("Named persons created: %(named)d; generated: %(generated)d.")
+            % {"named": summary.persons_created, "generated": summary.generated}
+        )
+        self.stdout.write(
+            "\n"
+            + _("Demo logins (password for all: %(password)s):")
+            % {"password": summary.logins[0][1]}
+        )
+        for username, _password, description in summary.logins:
+            self.stdout.write(f"  {username:<14} {description}")
+        self.stdout.write("\n" + _("Back office:") + " http://127.0.0.1:8000/admin/")
+        self.stdout.write(_("API (Swagger UI):") + " http://127.0.0.1:8000/api/docs/")
+        self.stdout.write(_("OpenAPI schema:") + " http://127.0.0.1:8000/api/schema/")

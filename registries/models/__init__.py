@@ -1,0 +1,22 @@
+from registries.models.insurers import EmploymentRecord, Insurer
+from registries.models.people import (
+    IncomeRecord,
+    LifeEvent,
+    Person,
+    PersonStatus,
+    Relation,
+)
+from registries.models.reference import Bank, ClassifierItem, SubsistenceMinimum
+
+__all__ = [
+    "Bank",
+    "ClassifierItem",
+    "EmploymentRecord",
+    "IncomeRecord",
+    "Insurer",
+    "LifeEvent",
+    "Person",
+    "PersonStatus",
+    "Relation",
+    "SubsistenceMinimum",
+]

@@ -1,0 +1,91 @@
+"""Fixtures shared by every app's tests: territories, organisations, staff users."""
+
+from __future__ import annotations
+
+import pytest
+
+from platform_core.enums import OrganisationKind, Power, Role
+from platform_core.models import Municipality, Organisation, Region, User
+
+ALL_POWERS = list(Power.values)
+REGIONAL_POWERS = [p for p in Power.values if p != Power.OPERATE_PLATFORM]
+
+
+@pytest.fixture
+def region_27(db) -> Region:
+    return Region.objects.get_or_create(
+        code="27", defaults={"name": "Хабаровский край", "timezone": "Asia/Vladivostok"}
+    )[0]
+
+
+@pytest.fixture
+def region_77(db) -> Region:
+    return Region.objects.get_or_create(
+        code="77", defaults={"name": "г. Москва", "timezone": "Europe/Moscow"}
+    )[0]
+
+
+@pytest.fixture
+def khabarovsk(region_27) -> Municipality:
+    return Municipality.objects.get_or_create(
+        oktmo="08701000", defaults={"region": region_27, "name": "г. Хабаровск"}
+    )[0]
+
+
+@pytest.fixture
+def komsomolsk(region_27) -> Municipality:
+    return Municipality.objects.get_or_create(
+        oktmo="08709000", defaults={"region": region_27, "name": "г. Комсомольск-на-Амуре"}
+    )[0]
+
+
+def make_staff(username: str, organisation: Organisation, role: str = Role.OFFICER) -> User:
+    return User.objects.create_user(
+        username=username,
+        password="pass-Word-123",
+        organisation=organisation,
+        role=role,
+        is_staff=True,
+    )
+
+
+@pytest.fixture
+def ministry_27(region_27) -> Organisation:
+    return Organisation.objects.create(
+        name="Министерство социальной защиты Хабаровского края",
+        kind=OrganisationKind.REGIONAL_MINISTRY,
+        region=region_27,
+        powers=REGIONAL_POWERS,
+    )
+
+
+@pytest.fixture
+def ministry_77(region_77) -> Organisation:
+    return Organisation.objects.create(
+        name="Департамент труда и социальной защиты населения города Москвы",
+        kind=OrganisationKind.REGIONAL_MINISTRY,
+        region=region_77,
+        powers=REGIONAL_POWERS,
+    )
+
+
+@pytest.fixture
+def federal_body(db) -> Organisation:
+    return Organisation.objects.create(
+        name="Социальный фонд России", kind=OrganisationKind.FEDERAL_BODY, powers=ALL_POWERS
+    )
+
+
+@pytest.fixture
+def officer_27(ministry_27) -> User:
+    return make_staff("officer27", ministry_27)
+
+
+@pytest.fixture
+def officer_77(ministry_77) -> User:
+    return make_staff("officer77", ministry_77)
+
+
+@pytest.fixture
+def federal_officer(federal_body) -> User:
+    return make_staff("federal", federal_body)
