@@ -89,3 +89,12 @@ def officer_77(ministry_77) -> User:
 @pytest.fixture
 def federal_officer(federal_body) -> User:
     return make_staff("federal", federal_body)
+
+
+@pytest.fixture
+def english_messages():
+    """Assert the English source strings; the platform's default language is Russian."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

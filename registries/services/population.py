@@ -37,6 +37,7 @@ from datetime import date, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from platform_core.errors import DomainError
 from platform_core.models import Municipality, Region
@@ -133,8 +134,16 @@ def snils_range(*, region_code: str, seed: int, persons: int) -> tuple[int, int]
     end = start + max(persons, 1) - 1
     if end > band_end:
         raise DomainError(
-            f"{persons} persons do not fit the SNILS band of region {region_code} from seed "
-            f"{seed} (at most {band_end - start + 1}); use a seed with a smaller last digit."
+            _(
+                "%(persons)s persons do not fit the SNILS band of region %(region)s from seed "
+                "%(seed)s (at most %(most)s); use a seed with a smaller last digit."
+            )
+            % {
+                "persons": persons,
+                "region": region_code,
+                "seed": seed,
+                "most": band_end - start + 1,
+            }
         )
     return start, end
 
@@ -160,12 +169,15 @@ def population_generate(
     """
     started = time.perf_counter()
     if persons < 0:
-        raise DomainError("The number of persons cannot be negative.", field="persons")
+        raise DomainError(_("The number of persons cannot be negative."), field="persons")
     region = Region.objects.filter(pk=region_code).first()
     if region is None:
         raise DomainError(
-            f"Region {region_code!r} does not exist: load the regions first "
-            "(manage.py load_reference_data).",
+            _(
+                "Region '%(region)s' does not exist: load the regions first "
+                "(manage.py load_reference_data)."
+            )
+            % {"region": region_code},
             field="region_code",
         )
     if persons == 0:
@@ -187,8 +199,11 @@ def population_generate(
     except IntegrityError as exc:
         if "person_snils_unique" in str(exc):
             raise DomainError(
-                f"SNILS numbers {snils_from_number(start)}..{snils_from_number(end)} were taken "
-                "while this load ran (another load with the same seed % 10?).",
+                _(
+                    "SNILS numbers %(first)s..%(last)s were taken while this load ran "
+                    "(another load with the same last digit of the seed?)."
+                )
+                % {"first": snils_from_number(start), "last": snils_from_number(end)},
                 code="snils_taken",
             ) from exc
         raise
@@ -221,8 +236,10 @@ def population_person_rows(
     """
     region = Region.objects.filter(pk=region_code).first()
     if region is None:
-        raise DomainError(f"Region {region_code!r} does not exist.", field="region_code")
-    start, _ = snils_range(region_code=region_code, seed=seed, persons=persons)
+        raise DomainError(
+            _("Region '%(region)s' does not exist.") % {"region": region_code}, field="region_code"
+        )
+    start, _end = snils_range(region_code=region_code, seed=seed, persons=persons)
     plan = _plan(region=region, seed=seed, as_of=as_of, snils_start=start)
     for blocks in _chunks(persons=persons, chunk_size=DEFAULT_CHUNK_SIZE):
         yield _build_chunk(plan, _chunk_spec(blocks)).persons
@@ -235,9 +252,18 @@ def _refuse_used_snils(*, region_code: str, seed: int, start: int, end: int) -> 
     lowest, highest = snils_from_number(start)[:11], snils_from_number(end)[:11] + " 99"
     if Person.objects.filter(snils__gte=lowest, snils__lte=highest).exists():
         raise DomainError(
-            f"SNILS numbers {lowest}..{highest[:11]} of region {region_code} and seed {seed} "
-            "are already in use, probably by an earlier load with this seed (or one equal to it "
-            f"mod {SNILS_SEED_SLOTS}); delete it or choose another seed.",
+            _(
+                "SNILS numbers %(first)s..%(last)s of region %(region)s and seed %(seed)s are "
+                "already in use, probably by an earlier load with this seed (or one equal to it "
+                "mod %(slots)s); delete it or choose another seed."
+            )
+            % {
+                "first": lowest,
+                "last": highest[:11],
+                "region": region_code,
+                "seed": seed,
+                "slots": SNILS_SEED_SLOTS,
+            },
             field="seed",
             code="snils_taken",
         )
@@ -905,7 +931,7 @@ class _Block:
         births = [self.birth_for_age(youngest)]
         while len(births) < wanted:
             # An older sibling of an age whose quota is used up is tried again a few times.
-            for _ in range(4):
+            for _attempt in range(4):
                 gap = SIBLING_GAPS[bisect.bisect_left(SIBLING_GAP_CUM, rng.random())]
                 days = 0 if gap == 0 else max(300, gap * 365 + rng.randint(-150, 150))
                 birth = births[-1] - days
@@ -923,7 +949,7 @@ class _Block:
         rng = self.rng
         births = self.children_births(wanted)
         # Grown-up children (18 to 23) still living with the family: some of them.
-        for _ in range(MAX_GROWN_UP_CHILDREN):
+        for _child in range(MAX_GROWN_UP_CHILDREN):
             if rng.random() >= 0.25:
                 break
             older = births[-1] - max(300, rng.randint(1, 5) * 365 + rng.randint(-150, 150))
@@ -1376,7 +1402,7 @@ def _months(today: int) -> tuple[int, ...]:
     """First days of the twelve full months before today's month, oldest first."""
     day = date.fromordinal(today).replace(day=1)
     result = []
-    for _ in range(12):
+    for _month in range(12):
         day = (day - timedelta(days=1)).replace(day=1)
         result.append(day.toordinal())
     return tuple(reversed(result))

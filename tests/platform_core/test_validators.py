@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -141,11 +142,18 @@ def test_snils_bad_format(value: object) -> None:
     assert_invalid(validate_snils, value, code="snils_format")
 
 
-def test_snils_message_is_english_and_hides_value() -> None:
-    with pytest.raises(ValidationError) as excinfo:
-        validate_snils("112-233-445 96")
-    (message,) = excinfo.value.messages
-    assert "check digits do not match" in message
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("ru", "контрольное число не совпадает"), ("en", "check digits do not match")],
+)
+def test_snils_message_follows_the_language_and_hides_the_value(
+    language: str, expected: str
+) -> None:
+    with translation.override(language):
+        with pytest.raises(ValidationError) as excinfo:
+            validate_snils("112-233-445 96")
+        (message,) = excinfo.value.messages
+    assert expected in message
     assert "445" not in message
 
 

@@ -480,6 +480,7 @@ def test_keep_good_writes_good_records_and_reports_bad_ones(region_27, tmp_path,
 # The command
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_command_imports_and_prints_a_summary(region_27):
     out = StringIO()
 
@@ -489,6 +490,7 @@ def test_command_imports_and_prints_a_summary(region_27):
     assert Insurer.objects.count() == 5
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_command_prints_each_problem_on_stderr_and_fails(region_27, tmp_path):
     path = write_csv(
         tmp_path / "bad.csv", [legal_entity(1, region_code="99"), entrepreneur(2, kpp="272101001")]
@@ -505,6 +507,7 @@ def test_command_prints_each_problem_on_stderr_and_fails(region_27, tmp_path):
     assert not Insurer.objects.exists()
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_command_keep_good_writes_good_records_and_still_fails(region_27, tmp_path):
     path = write_csv(tmp_path / "mixed.csv", [legal_entity(1), legal_entity(2, region_code="99")])
     out, err = StringIO(), StringIO()
@@ -517,6 +520,7 @@ def test_command_keep_good_writes_good_records_and_still_fails(region_27, tmp_pa
     assert Insurer.objects.count() == 1
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_command_reports_malformed_xml_with_line_and_column(region_27, tmp_path):
     path = tmp_path / "broken.xml"
     path.write_text('<Файл КолДок="1">\n  <Документ>\n</Файл>\n', encoding="utf-8")

@@ -323,6 +323,7 @@ def test_a_chunk_with_a_dangling_reference_is_refused(region_27):
     assert not Person.objects.exists()
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_the_same_seed_twice_in_a_region_is_refused_before_writing(region_27):
     generate(persons=50, seed=4)
     with pytest.raises(DomainError, match="already in use"):
@@ -330,6 +331,7 @@ def test_the_same_seed_twice_in_a_region_is_refused_before_writing(region_27):
     assert Person.objects.count() == 50
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_unknown_region_and_negative_count_are_refused(db):
     with pytest.raises(DomainError, match="does not exist"):
         population_generate(region_code="98", persons=10, seed=1, as_of=AS_OF)
@@ -342,6 +344,7 @@ def test_zero_persons_load_nothing(region_27):
     assert not Person.objects.exists()
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_command_loads_and_prints_a_summary(region_27):
     stdout = io.StringIO()
     call_command(
@@ -353,6 +356,15 @@ def test_command_loads_and_prints_a_summary(region_27):
     assert Person.objects.count() == 200
 
 
+def test_command_speaks_russian_by_default(region_27):
+    stdout = io.StringIO()
+    call_command(
+        "generate_population", region="27", persons=50, seed=9, as_of=AS_OF, stdout=stdout
+    )
+    assert "Регион 27, зерно 9: загружено 50 лиц" in stdout.getvalue()
+
+
+@pytest.mark.usefixtures("english_messages")
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

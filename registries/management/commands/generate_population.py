@@ -4,6 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from platform_core.errors import DomainError
@@ -15,7 +16,7 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date in the form 2025-01-31."
+            _("%(value)r is not a date in the form 2025-01-31.") % {"value": text}
         ) from None
 
 
@@ -47,9 +48,9 @@ class Command(BaseCommand):
         self, *args, region: str, persons: int, seed: int, as_of, chunk_size: int, **options
     ) -> None:
         if persons < 0:
-            raise CommandError("--persons must not be negative.")
+            raise CommandError(_("--persons must not be negative."))
         if chunk_size <= 0:
-            raise CommandError("--chunk-size must be positive.")
+            raise CommandError(_("--chunk-size must be positive."))
         # tqdm draws on the real stderr; disable=None hides the bar when it is no terminal.
         with tqdm(
             total=persons, unit=" persons", unit_scale=True, file=sys.stderr, disable=None
@@ -67,21 +68,48 @@ class Command(BaseCommand):
                 raise CommandError(str(exc.message)) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Region {region}, seed {seed}: {summary.persons:,} persons loaded in "
-                f"{summary.seconds:.1f} s ({summary.persons_per_second:,.0f} persons/s)."
+                _(
+                    "Region %(region)s, seed %(seed)s: %(persons)s persons loaded in %(seconds)s s "
+                    "(%(rate)s persons/s)."
+                )
+                % {
+                    "region": region,
+                    "seed": seed,
+                    "persons": f"{summary.persons:,}",
+                    "seconds": f"{summary.seconds:.1f}",
+                    "rate": f"{summary.persons_per_second:,.0f}",
+                }
             )
         )
         self.stdout.write(
-            f"  relations {summary.relations:,}; statuses {summary.statuses:,}; "
-            f"incomes {summary.incomes:,}"
+            "  "
+            + _("relations %(relations)s; statuses %(statuses)s; incomes %(incomes)s")
+            % {
+                "relations": f"{summary.relations:,}",
+                "statuses": f"{summary.statuses:,}",
+                "incomes": f"{summary.incomes:,}",
+            }
         )
         self.stdout.write(
-            f"  deaths {summary.deaths:,}; families with children "
-            f"{summary.families_with_children:,}; large families {summary.large_families:,}; "
-            f"under guardianship {summary.guardianships:,}"
+            "  "
+            + _(
+                "deaths %(deaths)s; families with children %(families)s; large families "
+                "%(large)s; under guardianship %(guardianships)s"
+            )
+            % {
+                "deaths": f"{summary.deaths:,}",
+                "families": f"{summary.families_with_children:,}",
+                "large": f"{summary.large_families:,}",
+                "guardianships": f"{summary.guardianships:,}",
+            }
         )
         if summary.persons:
             self.stdout.write(
-                f"  SNILS {summary.snils_first} … {summary.snils_last} "
-                f"({summary.without_snils:,} newborns have none yet)"
+                "  "
+                + _("SNILS %(first)s … %(last)s (%(newborns)s newborns have none yet)")
+                % {
+                    "first": summary.snils_first,
+                    "last": summary.snils_last,
+                    "newborns": f"{summary.without_snils:,}",
+                }
             )

@@ -2,6 +2,8 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from registries.services.insurers_import import (
@@ -54,21 +56,41 @@ class Command(BaseCommand):
             except InsurerImportError as exc:
                 bar.close()
                 self._write_problems(exc.problems)
+                count = len(exc.problems)
                 raise CommandError(
-                    f"{path.name} was not imported: {len(exc.problems)} problem(s)."
+                    ngettext(
+                        "%(file)s was not imported: %(count)d problem.",
+                        "%(file)s was not imported: %(count)d problems.",
+                        count,
+                    )
+                    % {"file": path.name, "count": count}
                 ) from None
             except OSError as exc:
                 raise CommandError(f"{path}: {exc.strerror}") from None
         self.stdout.write(
-            f"{path.name}: {report.created} created, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {report.rejected} rejected."
+            _(
+                "%(file)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                "%(rejected)d rejected."
+            )
+            % {
+                "file": path.name,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            }
         )
         if report.problems:
             self._write_problems(report.problems)
             raise CommandError(
-                f"{report.rejected} record(s) of {path.name} were rejected; the others were kept."
+                ngettext(
+                    "%(count)d record of %(file)s was rejected; the others were kept.",
+                    "%(count)d records of %(file)s were rejected; the others were kept.",
+                    report.rejected,
+                )
+                % {"count": report.rejected, "file": path.name}
             )
-        self.stdout.write(self.style.SUCCESS("Done."))
+        self.stdout.write(self.style.SUCCESS(_("Done.")))
 
     def _write_problems(self, problems: list[ImportProblem]) -> None:
         for problem in problems:

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from registries.services.reference import (
     REFERENCE_DATA_DIR,
@@ -27,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory: Path, **options) -> None:  # type: ignore[no-untyped-def]
         if not directory.is_dir():
-            raise CommandError(f"{directory}: not a folder.")
+            raise CommandError(_("%(path)s: not a folder.") % {"path": directory})
         try:
             summary = reference_data_load(
                 directory=directory, stdout=self.stdout if options["verbosity"] >= 2 else None
@@ -36,9 +37,13 @@ class Command(BaseCommand):
             for message in exc.errors:
                 self.stderr.write(message)
             raise CommandError(str(exc.message)) from None
-        self.stdout.write(f"{'kind':<22}{'created':>9}{'updated':>9}{'unchanged':>11}")
+        self.stdout.write(
+            f"{_('kind'):<22}{_('created'):>11}{_('updated'):>11}{_('unchanged'):>11}"
+        )
         for kind, counts in summary.counts.items():
             self.stdout.write(
-                f"{kind:<22}{counts.created:>9}{counts.updated:>9}{counts.unchanged:>11}"
+                f"{kind:<22}{counts.created:>11}{counts.updated:>11}{counts.unchanged:>11}"
             )
-        self.stdout.write(self.style.SUCCESS(f"Reference data loaded from {directory}."))
+        self.stdout.write(
+            self.style.SUCCESS(_("Reference data loaded from %(path)s.") % {"path": directory})
+        )
