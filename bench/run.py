@@ -197,20 +197,35 @@ def write_results(
     declared: list,
     run: dict[str, object] | None = None,
 ) -> tuple[Path, Path]:
-    """Write results.json and RESULTS.md into directory; return their paths."""
+    """Write results.json and RESULTS.md into directory; return their paths.
+
+    results.json is a flat map of metric name to number plus a "machine" entry describing
+    where they were measured. Metrics of benchmarks not run this time are kept from the
+    previous file, so `--only` refreshes some numbers without losing the others.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     json_path, markdown_path = directory / "results.json", directory / "RESULTS.md"
-    document = {
-        "machine": machine,
-        "metrics": {name: round(value, 3) for name, value in metrics.items()},
-    }
-    if run is not None:
-        document["run"] = run
+    previous = _previous_metrics(json_path)
+    merged = previous | {name: round(value, 3) for name, value in metrics.items()}
+    document: dict[str, object] = dict(sorted(merged.items()))
+    document["machine"] = machine | ({"run": run} if run is not None else {})
     json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     markdown_path.write_text(
         results_markdown(machine=machine, metrics=metrics, declared=declared, run=run)
     )
     return json_path, markdown_path
+
+
+def _previous_metrics(path: Path) -> dict[str, float]:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        name: value
+        for name, value in document.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
 
 
 def results_markdown(
