@@ -24,7 +24,7 @@ run: demo
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data
-	$(PY) manage.py load_demo_data
+	$(PY) manage.py load_demo_data --base-url http://$(HOST):$(PORT)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 ## Lint, architecture contracts, migrations check, the whole test suite.

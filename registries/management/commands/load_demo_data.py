@@ -13,8 +13,13 @@ class Command(BaseCommand):
             "--persons", type=int, default=20_000, help="Generated persons in region 27."
         )
         parser.add_argument("--seed", type=int, default=27)
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where the server will listen, for the printed links.",
+        )
 
-    def handle(self, *args, persons: int, seed: int, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, persons: int, seed: int, base_url: str, **options) -> None:  # type: ignore[no-untyped-def]
         if persons < 0:
             raise CommandError(_("--persons must not be negative."))
         try:
@@ -33,6 +38,7 @@ class Command(BaseCommand):
         )
         for username, _password, description in summary.logins:
             self.stdout.write(f"  {username:<14} {description}")
-        self.stdout.write("\n" + _("Back office:") + " http://127.0.0.1:8000/admin/")
-        self.stdout.write(_("API (Swagger UI):") + " http://127.0.0.1:8000/api/docs/")
-        self.stdout.write(_("OpenAPI schema:") + " http://127.0.0.1:8000/api/schema/")
+        base_url = base_url.rstrip("/")
+        self.stdout.write("\n" + _("Back office:") + f" {base_url}/admin/")
+        self.stdout.write(_("API (Swagger UI):") + f" {base_url}/api/docs/")
+        self.stdout.write(_("OpenAPI schema:") + f" {base_url}/api/schema/")
