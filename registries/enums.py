@@ -43,6 +43,7 @@ class LifeEventKind(models.TextChoices):
     DISABILITY_REMOVED = "disability_removed", _("Disability removed")
     GUARDIANSHIP = "guardianship", _("Guardianship established")
     MOVED = "moved", _("Change of registered address")
+    PREGNANCY_REGISTERED = "pregnancy_registered", _("Registered with a clinic for pregnancy")
 
 
 class LifeEventStatus(models.TextChoices):

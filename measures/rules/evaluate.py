@@ -1,0 +1,202 @@
+"""Evaluate a checked rule for one person in Python, with an explanation of every condition.
+
+Unknown values (None) follow SQL's three-valued logic exactly, so this evaluator and the SQL
+compiler give the same outcome: `false and unknown` is false, `true or unknown` is true, any
+comparison or arithmetic with unknown is unknown, and `if unknown ...` is unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from measures.rules.checker import CheckedRule
+from measures.rules.facts import Fact
+from measures.rules.sources import FactSource
+from measures.rules.syntax import (
+    And,
+    Arith,
+    Call,
+    Compare,
+    If,
+    In,
+    Literal,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Or,
+    source_of,
+)
+
+DIVISION_PLACES = 10
+
+
+@dataclass(frozen=True)
+class FactValue:
+    """One fact as used: its name and arguments, value (None: unknown) and owner."""
+
+    name: str
+    args: dict[str, Any]
+    value: Any
+    owner: str
+    label: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fact": self.name,
+            "args": self.args,
+            "value": _json_value(self.value),
+            "owner": self.owner,
+            "label": self.label,
+        }
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One leaf condition of the rule (a comparison, a list test or a yes/no fact)."""
+
+    text: str
+    value: bool | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"condition": self.text, "value": self.value}
+
+
+@dataclass
+class Evaluation:
+    value: Any
+    facts: list[FactValue] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[FactValue]:
+        """The facts whose absence left the outcome unknown (empty when it is known)."""
+        return [f for f in self.facts if f.value is None] if self.value is None else []
+
+
+def _json_value(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _compare(op: str, left: Any, right: Any) -> bool | None:
+    if left is None or right is None:
+        return None
+    return {
+        "==": left == right,
+        "!=": left != right,
+        "<": left < right,
+        "<=": left <= right,
+        ">": left > right,
+        ">=": left >= right,
+    }[op]
+
+
+def _arith(op: str, left: Any, right: Any) -> Decimal | None:
+    if left is None or right is None:
+        return None
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if right == 0:
+        return None
+    return (left / right).quantize(Decimal(1).scaleb(-DIVISION_PLACES), rounding=ROUND_HALF_UP)
+
+
+def _and(left: bool | None, right: bool | None) -> bool | None:
+    if left is False or right is False:
+        return False
+    return None if left is None or right is None else True
+
+
+def _or(left: bool | None, right: bool | None) -> bool | None:
+    if left is True or right is True:
+        return True
+    return None if left is None or right is None else False
+
+
+class _Evaluator:
+    def __init__(self, rule: CheckedRule, source: FactSource):
+        self.rule = rule
+        self.source = source
+        self.values: dict[tuple, FactValue] = {}
+        self.conditions: list[Condition] = []
+
+    def condition(self, node: Node, value: bool | None) -> bool | None:
+        self.conditions.append(Condition(source_of(node, self.rule.text), value))
+        return value
+
+    def fact(self, node: Node) -> Any:
+        definition, args = self.rule.facts[id(node)]
+        key = (definition.name, tuple(sorted(args.items())))
+        if key not in self.values:
+            self.values[key] = self._value(definition, args)
+        return self.values[key].value
+
+    def _value(self, definition: Fact, args: dict[str, Any]) -> FactValue:
+        return FactValue(
+            name=definition.name,
+            args=args,
+            value=definition.python(self.source, args),
+            owner=definition.owner,
+            label=str(definition.label),
+        )
+
+    def eval(self, node: Node) -> Any:  # noqa: C901, PLR0911, PLR0912
+        if isinstance(node, Literal):
+            return node.value
+        if isinstance(node, Name) or (isinstance(node, Call) and id(node) in self.rule.facts):
+            value = self.fact(node)
+            return self.condition(node, value) if isinstance(value, bool) else value
+        if isinstance(node, Call):
+            args = [self.eval(a) for a in node.args]
+            if any(a is None for a in args):
+                return None
+            if node.name == "min":
+                return min(args)
+            if node.name == "max":
+                return max(args)
+            places = int(args[1]) if len(args) == 2 else 0
+            return args[0].quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if isinstance(node, And):
+            return _and(self.eval(node.left), self.eval(node.right))
+        if isinstance(node, Or):
+            return _or(self.eval(node.left), self.eval(node.right))
+        if isinstance(node, Not):
+            value = self.eval(node.operand)
+            return None if value is None else not value
+        if isinstance(node, Compare):
+            return self.condition(
+                node, _compare(node.op, self.eval(node.left), self.eval(node.right))
+            )
+        if isinstance(node, In):
+            item = self.eval(node.item)
+            result: bool | None = False
+            for option in node.options:
+                result = _or(result, _compare("==", item, self.eval(option)))
+            return self.condition(node, result)
+        if isinstance(node, Arith):
+            return _arith(node.op, self.eval(node.left), self.eval(node.right))
+        if isinstance(node, Neg):
+            value = self.eval(node.operand)
+            return None if value is None else -value
+        if isinstance(node, If):
+            condition = self.eval(node.condition)
+            then, otherwise = self.eval(node.then), self.eval(node.otherwise)
+            if condition is None:
+                return None
+            return then if condition else otherwise
+        raise TypeError(node)  # pragma: no cover
+
+
+def rule_evaluate(*, rule: CheckedRule, source: FactSource) -> Evaluation:
+    """Evaluate a rule for the person behind `source`; unknown facts give an unknown outcome."""
+    evaluator = _Evaluator(rule, source)
+    value = evaluator.eval(rule.tree)
+    return Evaluation(
+        value=value, facts=list(evaluator.values.values()), conditions=evaluator.conditions
+    )

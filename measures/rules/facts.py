@@ -1,0 +1,743 @@
+"""The facts library: every name a rule may use, with its meaning, owner and two evaluators.
+
+Each fact is computed twice from the same definition: in Python from a FactSource (one
+person, with an explanation) and in SQL as a Django expression over the person table (a whole
+region at once). A value of None in Python and NULL in SQL both mean "unknown": the data is
+missing and the fact's owner is the agency to ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from measures.enums import DataOwner, ValueType
+from measures.rules.sources import (
+    FAMILY_CHILD_AGE,
+    INCOME_MONTHS_MAX,
+    PREGNANCY_LOOKBACK_DAYS,
+    FactSource,
+    age_on,
+    months_before,
+    years_before,
+)
+from registries.enums import (
+    DisabilityGroup,
+    LifeEventKind,
+    LifeEventStatus,
+    RelationKind,
+    StatusKind,
+    SubsistenceGroup,
+)
+from registries.models import (
+    EmploymentRecord,
+    IncomeRecord,
+    LifeEvent,
+    PersonStatus,
+    Relation,
+    SubsistenceMinimum,
+)
+
+NO_DISABILITY = "none"
+MAX_AGE = 150
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any
+    help: Promise
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: str
+    label: Promise
+    meaning: Promise
+    owner: str
+    python: Callable[[FactSource, Mapping[str, Any]], Any]
+    sql: Callable[[date, Mapping[str, Any]], Any]
+    params: tuple[Param, ...] = ()
+
+
+FACTS: dict[str, Fact] = {}
+
+
+def fact(
+    name: str,
+    type: str,
+    label: Promise,
+    meaning: Promise,
+    owner: str,
+    params: tuple[Param, ...] = (),
+) -> Callable[[type], type]:
+    """Register a fact whose class holds `python(source, args)` and `sql(as_of, args)`."""
+
+    def register(cls: type) -> type:
+        FACTS[name] = Fact(
+            name=name,
+            type=type,
+            label=label,
+            meaning=meaning,
+            owner=owner,
+            python=cls.python,  # type: ignore[attr-defined]
+            sql=cls.sql,  # type: ignore[attr-defined]
+            params=params,
+        )
+        return cls
+
+    return register
+
+
+# SQL building blocks. Every expression refers to the outer person row.
+
+PERSON = OuterRef("pk")
+
+
+def _active(on: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}valid_from__lte": on}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": on})
+    )
+
+
+def _alive(on: date, prefix: str) -> Q:
+    return Q(**{f"{prefix}birth_date__lte": on}) & (
+        Q(**{f"{prefix}death_date__isnull": True}) | Q(**{f"{prefix}death_date__gt": on})
+    )
+
+
+def _count(queryset, column: str) -> Coalesce:  # type: ignore[no-untyped-def]
+    """The number of distinct `column` values of a correlated queryset (0 when none)."""
+    counted = (
+        queryset.order_by()
+        .annotate(_group=Value(1))
+        .values("_group")
+        .annotate(n=Count(column, distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _children(on: date, *, min_age: int = 0, max_age: int = MAX_AGE, person=PERSON):  # type: ignore[no-untyped-def]
+    return Relation.objects.filter(
+        _active(on),
+        _alive(on, "to_person__"),
+        kind=RelationKind.PARENT,
+        from_person=person,
+        to_person__birth_date__lte=years_before(on, min_age),
+        to_person__birth_date__gt=years_before(on, max_age),
+    )
+
+
+def _spouse_ids(on: date, person) -> tuple:  # type: ignore[no-untyped-def]
+    marriages = Relation.objects.filter(_active(on), kind=RelationKind.SPOUSE)
+    return (
+        marriages.filter(_alive(on, "to_person__"), from_person=person).values("to_person"),
+        marriages.filter(_alive(on, "from_person__"), to_person=person).values("from_person"),
+    )
+
+
+def _family_size(on: date) -> Any:
+    spouses = _count(
+        Relation.objects.filter(_active(on), kind=RelationKind.SPOUSE).filter(
+            (Q(from_person=PERSON) & _alive(on, "to_person__"))
+            | (Q(to_person=PERSON) & _alive(on, "from_person__"))
+        ),
+        "id",
+    )
+    children = _count(_children(on, max_age=FAMILY_CHILD_AGE), "to_person")
+    return Value(1) + spouses + children
+
+
+def _status(on: date, kind: str):  # type: ignore[no-untyped-def]
+    return PersonStatus.objects.filter(_active(on), person=PERSON, kind=kind)
+
+
+def _quantize(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+class Round(Func):
+    function = "ROUND"
+    output_field = DecimalField()
+
+
+class AgeYears(Func):
+    """Whole years between a birth date and a date (PostgreSQL's age() keeps them exact)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, on: date, birth: Any):
+        super().__init__(Value(on), birth)
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        on, birth = (compiler.compile(e) for e in self.source_expressions)
+        sql = (
+            f"CASE WHEN {birth[0]} > {on[0]} THEN NULL "
+            f"ELSE date_part('year', age({on[0]}::date, {birth[0]}))::integer END"
+        )
+        return sql, (*birth[1], *on[1], *on[1], *birth[1])
+
+
+# The facts.
+
+
+@fact(
+    "age",
+    ValueType.NUMBER,
+    _("age"),
+    _("Whole years of age at the date of evaluation; unknown before birth."),
+    DataOwner.CIVIL_REGISTRY,
+)
+class _Age:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        if source.birth_date > source.as_of:
+            return None
+        return Decimal(age_on(source.birth_date, source.as_of))
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return AgeYears(on, F("birth_date"))
+
+
+@fact(
+    "sex",
+    ValueType.TEXT,
+    _("sex"),
+    _('"M" or "F".'),
+    DataOwner.CIVIL_REGISTRY,
+)
+class _Sex:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        return source.sex
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return F("sex")
+
+
+@fact(
+    "region",
+    ValueType.TEXT,
+    _("region"),
+    _('The two-digit code of the region of registration, for example "27".'),
+    DataOwner.INTERIOR,
+)
+class _Region:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        return source.region
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return F("region_id")
+
+
+@fact(
+    "municipality",
+    ValueType.TEXT,
+    _("municipality"),
+    _("The OKTMO code of the municipality of registration; unknown when not recorded."),
+    DataOwner.INTERIOR,
+)
+class _Municipality:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        return source.municipality
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return F("municipality_id")
+
+
+@fact(
+    "citizen",
+    ValueType.BOOL,
+    _("citizen of Russia"),
+    _("Whether the person is a citizen of the Russian Federation."),
+    DataOwner.INTERIOR,
+)
+class _Citizen:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        return source.citizenship == "RUS"
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return ExpressionWrapper(Q(citizenship="RUS"), output_field=BooleanField())
+
+
+@fact(
+    "alive",
+    ValueType.BOOL,
+    _("alive"),
+    _("Born on or before the date and not dead on or before it."),
+    DataOwner.CIVIL_REGISTRY,
+)
+class _Alive:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        on = source.as_of
+        return source.birth_date <= on and (source.death_date is None or source.death_date > on)
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return ExpressionWrapper(_alive(on, ""), output_field=BooleanField())
+
+
+AGE_BAND = (
+    Param("min_age", ValueType.NUMBER, 0, _("youngest age counted"), 0, MAX_AGE),
+    Param("max_age", ValueType.NUMBER, MAX_AGE, _("age no longer counted"), 1, MAX_AGE),
+)
+
+
+@fact(
+    "children",
+    ValueType.NUMBER,
+    _("children in an age band"),
+    _(
+        "The number of the person's living children (by birth, adoption or paternity) aged "
+        "at least min_age and younger than max_age at the date."
+    ),
+    DataOwner.CIVIL_REGISTRY,
+    AGE_BAND,
+)
+class _Children:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        on = source.as_of
+        low, high = years_before(on, args["max_age"]), years_before(on, args["min_age"])
+        return Decimal(
+            sum(1 for c in source.children if c.alive_on(on) and low < c.birth_date <= high)
+        )
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return _count(_children(on, min_age=args["min_age"], max_age=args["max_age"]), "to_person")
+
+
+@fact(
+    "children_born",
+    ValueType.NUMBER,
+    _("children ever born or adopted"),
+    _("The number of the person's children, living or not, counted from every parent tie."),
+    DataOwner.CIVIL_REGISTRY,
+)
+class _ChildrenBorn:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        return Decimal(len(source.children_born))
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return _count(
+            Relation.objects.filter(
+                kind=RelationKind.PARENT, from_person=PERSON, valid_from__lte=on
+            ),
+            "to_person",
+        )
+
+
+@fact(
+    "children_born_at_once",
+    ValueType.NUMBER,
+    _("children born at once"),
+    _(
+        "How many of the person's children were born on the birth date of their youngest "
+        "child (2 for twins); 0 without children."
+    ),
+    DataOwner.CIVIL_REGISTRY,
+)
+class _ChildrenBornAtOnce:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        births = [c.birth_date for c in source.children_born]
+        if not births:
+            return Decimal(0)
+        youngest = max(births)
+        return Decimal(sum(1 for b in births if b == youngest))
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        born = Relation.objects.filter(
+            kind=RelationKind.PARENT, from_person=PERSON, valid_from__lte=on
+        )
+        youngest = born.order_by("-to_person__birth_date").values("to_person__birth_date")[:1]
+        return _count(born.filter(to_person__birth_date=Subquery(youngest)), "to_person")
+
+
+@fact(
+    "birth_order",
+    ValueType.NUMBER,
+    _("birth order"),
+    _(
+        "The person's place among their mother's children by date of birth (1 for the "
+        "first); unknown when no mother is recorded."
+    ),
+    DataOwner.CIVIL_REGISTRY,
+)
+class _BirthOrder:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        births = source.mother_children_births
+        if births is None:
+            return None
+        return Decimal(1 + sum(1 for b in births if b < source.birth_date))
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        mother = (
+            Relation.objects.filter(
+                kind=RelationKind.PARENT,
+                to_person=OuterRef(PERSON),
+                valid_from__lte=on,
+                from_person__sex="F",
+            )
+            .order_by("from_person_id")
+            .values("from_person_id")[:1]
+        )
+        has_mother = Exists(
+            Relation.objects.filter(
+                kind=RelationKind.PARENT,
+                to_person=PERSON,
+                valid_from__lte=on,
+                from_person__sex="F",
+            )
+        )
+        older = _count(
+            Relation.objects.filter(
+                kind=RelationKind.PARENT,
+                from_person=Subquery(mother),
+                to_person__birth_date__lt=OuterRef("birth_date"),
+            ),
+            "to_person",
+        )
+        return _if_then(has_mother, Value(1) + older)
+
+
+@fact(
+    "family_size",
+    ValueType.NUMBER,
+    _("family size"),
+    _(
+        "The person, their living spouse by an active marriage and their living children "
+        "younger than 18 at the date."
+    ),
+    DataOwner.CIVIL_REGISTRY,
+)
+class _FamilySize:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        return Decimal(len(source.family()))
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return _family_size(on)
+
+
+@fact(
+    "family_income_per_capita",
+    ValueType.NUMBER,
+    _("average monthly family income per person"),
+    _(
+        "All incomes of the family members over the `months` whole months before the month "
+        "of the date, divided by the months and by the family size, in roubles with "
+        "kopecks; unknown when no income of any member is recorded in those months."
+    ),
+    DataOwner.TAX_SERVICE,
+    (Param("months", ValueType.NUMBER, 12, _("months counted"), 1, INCOME_MONTHS_MAX),),
+)
+class _FamilyIncomePerCapita:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        months = args["months"]
+        start, end = months_before(source.as_of, months), months_before(source.as_of, 0)
+        members = source.family()
+        amounts = [
+            amount
+            for member in members
+            for month, amount in source.monthly_income(member).items()
+            if start <= month < end
+        ]
+        if not amounts:
+            return None
+        return _quantize(sum(amounts, Decimal(0)) / (months * len(members)), 2)
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        months = args["months"]
+        forward, backward = _spouse_ids(on, OuterRef(PERSON))
+        minors = _children(on, max_age=FAMILY_CHILD_AGE, person=OuterRef(PERSON)).values(
+            "to_person"
+        )
+        total = (
+            IncomeRecord.objects.filter(
+                Q(person=PERSON)
+                | Q(person__in=forward)
+                | Q(person__in=backward)
+                | Q(person__in=minors),
+                month__gte=months_before(on, months),
+                month__lt=months_before(on, 0),
+            )
+            .order_by()
+            .annotate(_group=Value(1))
+            .values("_group")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        per_capita = ExpressionWrapper(
+            Subquery(total, output_field=DecimalField()) / (Value(months) * _family_size(on)),
+            output_field=DecimalField(),
+        )
+        return Round(per_capita, 2)
+
+
+@fact(
+    "subsistence_minimum",
+    ValueType.NUMBER,
+    _("subsistence minimum"),
+    _(
+        "The monthly subsistence minimum of the person's region for the year of the date, "
+        "for the group per_capita, working_age, pensioner or child."
+    ),
+    DataOwner.REFERENCE,
+    (
+        Param(
+            "group",
+            ValueType.TEXT,
+            SubsistenceGroup.PER_CAPITA,
+            _("population group"),
+            choices=tuple(SubsistenceGroup.values),
+        ),
+    ),
+)
+class _SubsistenceMinimum:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        return source.subsistence_minimum(args["group"])
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return Subquery(
+            SubsistenceMinimum.objects.filter(
+                _active(on), region=OuterRef("region_id"), year=on.year, group=args["group"]
+            )
+            .order_by("-valid_from")
+            .values("amount")[:1],
+            output_field=DecimalField(),
+        )
+
+
+def _disability_statuses(on: date):  # type: ignore[no-untyped-def]
+    return _status(on, StatusKind.DISABILITY).order_by("-valid_from", "-pk")
+
+
+@fact(
+    "disability_group",
+    ValueType.TEXT,
+    _("disability group"),
+    _('"1", "2", "3", "child" (a disabled child) or "none" at the date.'),
+    DataOwner.DISABILITY_REGISTRY,
+)
+class _DisabilityGroup:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        groups = [s.disability_group for s in source.statuses if s.kind == StatusKind.DISABILITY]
+        return groups[0] or NO_DISABILITY if groups else NO_DISABILITY
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        latest = _disability_statuses(on).values("disability_group")[:1]
+        return Coalesce(
+            Func(Subquery(latest), Value(""), function="NULLIF", output_field=CharField()),
+            Value(NO_DISABILITY),
+        )
+
+
+@fact(
+    "disabled_from_childhood",
+    ValueType.BOOL,
+    _("disabled from childhood"),
+    _("Whether the person's disability at the date dates from childhood."),
+    DataOwner.DISABILITY_REGISTRY,
+)
+class _DisabledFromChildhood:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        flags = [s.from_childhood for s in source.statuses if s.kind == StatusKind.DISABILITY]
+        return bool(flags and flags[0])
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        latest = _disability_statuses(on).values("from_childhood")[:1]
+        return Coalesce(Subquery(latest, output_field=BooleanField()), Value(False))
+
+
+def _status_fact(name: str, kind: str, label: Promise, meaning: Promise, owner: str) -> None:
+    class _StatusFact:
+        @staticmethod
+        def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+            return any(s.kind == kind for s in source.statuses)
+
+        @staticmethod
+        def sql(on: date, args: Mapping[str, Any]) -> Any:
+            return Exists(_status(on, kind))
+
+    fact(name, ValueType.BOOL, label, meaning, owner)(_StatusFact)
+
+
+_status_fact(
+    "large_family",
+    StatusKind.LARGE_FAMILY,
+    _("large family"),
+    _("Whether the person has the status of a large family at the date."),
+    DataOwner.SOCIAL_PROTECTION,
+)
+_status_fact(
+    "low_income",
+    StatusKind.LOW_INCOME,
+    _("low-income family"),
+    _("Whether the person's family is recognised as low-income at the date."),
+    DataOwner.SOCIAL_PROTECTION,
+)
+_status_fact(
+    "pensioner",
+    StatusKind.PENSIONER,
+    _("pensioner"),
+    _("Whether the person receives a pension at the date."),
+    DataOwner.SOCIAL_FUND,
+)
+_status_fact(
+    "unemployed",
+    StatusKind.UNEMPLOYED,
+    _("registered unemployed"),
+    _("Whether the person is registered as unemployed at the date."),
+    DataOwner.EMPLOYMENT_SERVICE,
+)
+_status_fact(
+    "student",
+    StatusKind.STUDENT,
+    _("full-time student"),
+    _("Whether the person studies full-time at the date."),
+    DataOwner.EDUCATION,
+)
+
+
+@fact(
+    "employed",
+    ValueType.BOOL,
+    _("employed"),
+    _("Whether an employer reports the person as working at the date."),
+    DataOwner.SOCIAL_FUND,
+)
+class _Employed:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        return source.employed
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return Exists(
+            EmploymentRecord.objects.filter(
+                Q(ended_on__isnull=True) | Q(ended_on__gte=on), person=PERSON, started_on__lte=on
+            )
+        )
+
+
+@fact(
+    "lost_breadwinner",
+    ValueType.BOOL,
+    _("lost a breadwinner"),
+    _("Whether a parent of the person died on or before the date."),
+    DataOwner.CIVIL_REGISTRY,
+)
+class _LostBreadwinner:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        on = source.as_of
+        return any(p.death_date is not None and p.death_date <= on for p in source.parents)
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        return Exists(
+            Relation.objects.filter(
+                kind=RelationKind.PARENT,
+                to_person=PERSON,
+                valid_from__lte=on,
+                from_person__death_date__lte=on,
+            )
+        )
+
+
+@fact(
+    "pregnancy_week_at_registration",
+    ValueType.NUMBER,
+    _("week of pregnancy at registration"),
+    _(
+        "The week of pregnancy at which the woman registered with a clinic, from the latest "
+        "registration in the 300 days before the date; unknown without one."
+    ),
+    DataOwner.HEALTH,
+)
+class _PregnancyWeek:
+    @staticmethod
+    def python(source: FactSource, args: Mapping[str, Any]) -> Any:
+        week = source.pregnancy_week
+        return None if week is None else Decimal(week)
+
+    @staticmethod
+    def sql(on: date, args: Mapping[str, Any]) -> Any:
+        latest = (
+            LifeEvent.objects.filter(
+                person=PERSON,
+                kind=LifeEventKind.PREGNANCY_REGISTERED,
+                status=LifeEventStatus.ACTIVE,
+                occurred_on__lte=on,
+                occurred_on__gt=on - timedelta(days=PREGNANCY_LOOKBACK_DAYS),
+                details__week__regex=r"^[0-9]+$",
+            )
+            .order_by("-occurred_on", "-pk")
+            .annotate(week=Cast(KT("details__week"), output_field=IntegerField()))
+            .values("week")[:1]
+        )
+        return Subquery(latest, output_field=IntegerField())
+
+
+def _if_then(condition: Any, value: Any) -> Any:
+    return Case(When(condition, then=value), default=None, output_field=DecimalField())
+
+
+DISABILITY_GROUPS = (*DisabilityGroup.values, NO_DISABILITY)
