@@ -79,7 +79,7 @@ class _Checker:
                 % {"what": what, "wanted": _type_name(wanted), "actual": _type_name(actual)},
             )
 
-    def type(self, node: Node) -> str | None:  # noqa: C901, PLR0911, PLR0912
+    def type(self, node: Node) -> str | None:
         """The type of a node, or None when a problem below it was already reported."""
         if isinstance(node, Literal):
             if isinstance(node.value, bool):

@@ -146,7 +146,7 @@ class _Evaluator:
             label=str(definition.label),
         )
 
-    def eval(self, node: Node) -> Any:  # noqa: C901, PLR0911, PLR0912
+    def eval(self, node: Node) -> Any:
         if isinstance(node, Literal):
             return node.value
         if isinstance(node, Name) or (isinstance(node, Call) and id(node) in self.rule.facts):

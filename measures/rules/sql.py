@@ -75,7 +75,7 @@ class _Compiler:
         self.rule = rule
         self.as_of = as_of
 
-    def compile(self, node: Node) -> Any:  # noqa: C901, PLR0911, PLR0912
+    def compile(self, node: Node) -> Any:
         if isinstance(node, Literal):
             if isinstance(node.value, bool):
                 return Template("TRUE" if node.value else "FALSE", output_field=BooleanField())
