@@ -29,3 +29,84 @@ class Outcome(models.TextChoices):
     ELIGIBLE = "eligible", _("Eligible")
     INELIGIBLE = "ineligible", _("Not eligible")
     UNKNOWN = "unknown", _("Data missing")
+
+
+class MeasureLevel(models.TextChoices):
+    FEDERAL = "federal", _("Federal")
+    REGIONAL = "regional", _("Regional")
+    MUNICIPAL = "municipal", _("Municipal")
+
+
+class ProvisionKind(models.TextChoices):
+    CASH_ONCE = "cash_once", _("One-time cash payment")
+    CASH_MONTHLY = "cash_monthly", _("Monthly cash payment")
+    CASH_QUARTERLY = "cash_quarterly", _("Quarterly cash payment")
+    CASH_ANNUAL = "cash_annual", _("Annual cash payment")
+    IN_KIND = "in_kind", _("In kind")
+    CERTIFICATE = "certificate", _("Electronic certificate")
+    SERVICE = "service", _("Service")
+    STATUS_DOCUMENT = "status_document", _("Status document")
+
+
+class PayeeRole(models.TextChoices):
+    PERSON = "person", _("The person")
+    PARENT = "parent", _("A parent")
+    CARER = "carer", _("A carer")
+    REPRESENTATIVE = "representative", _("A legal representative")
+
+
+class AssignmentMode(models.TextChoices):
+    PROACTIVE = "proactive", _("Proactive, without an application")
+    APPLICATION = "application", _("On one application")
+    CHOICE = "choice", _("On an application with a choice")
+
+
+class ApplicantRole(models.TextChoices):
+    PERSON = "person", _("The person")
+    PARENT = "parent", _("A parent")
+    GUARDIAN = "guardian", _("A guardian or trustee")
+    REPRESENTATIVE = "representative", _("A representative by power of attorney")
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("Portal (electronically)")
+    CLIENT_OFFICE = "client_office", _("Client office (in person)")
+    MFC = "mfc", _("MFC (in person)")
+    POST = "post", _("By post (on paper)")
+    CONTACT_CENTRE = "contact_centre", _("Contact centre")
+    API = "api", _("Another agency's system")
+
+
+class DataKind(models.TextChoices):
+    """A kind of data a measure needs; DATA_KIND_OWNERS says which agency holds it."""
+
+    CIVIL_STATUS = "civil_status", _("Births, deaths, marriages")
+    ADDRESS = "address", _("Registered address")
+    INCOME = "income", _("Incomes")
+    DISABILITY = "disability", _("Disability")
+    EMPLOYMENT = "employment", _("Employment")
+    PENSION = "pension", _("Pension status")
+    EDUCATION = "education", _("Education status")
+    PREGNANCY = "pregnancy", _("Pregnancy registration")
+    FAMILY_STATUS = "family_status", _("Large-family and low-income status")
+    BENEFITS = "benefits", _("Benefits paid by other bodies")
+
+
+DATA_KIND_OWNERS = {
+    DataKind.CIVIL_STATUS: DataOwner.CIVIL_REGISTRY,
+    DataKind.ADDRESS: DataOwner.INTERIOR,
+    DataKind.INCOME: DataOwner.TAX_SERVICE,
+    DataKind.DISABILITY: DataOwner.DISABILITY_REGISTRY,
+    DataKind.EMPLOYMENT: DataOwner.SOCIAL_FUND,
+    DataKind.PENSION: DataOwner.SOCIAL_FUND,
+    DataKind.EDUCATION: DataOwner.EDUCATION,
+    DataKind.PREGNANCY: DataOwner.HEALTH,
+    DataKind.FAMILY_STATUS: DataOwner.SOCIAL_PROTECTION,
+    DataKind.BENEFITS: DataOwner.SOCIAL_FUND,
+}
+
+
+class RuleStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")

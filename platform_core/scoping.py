@@ -29,13 +29,15 @@ class Jurisdiction:
 
     `region` is a lookup path to a Region key (for example "person__region"); None marks
     nationwide data (reference data) that every staff user may read. `view` None means no
-    special power is needed to read.
+    special power is needed to read. With `shared_when_empty`, rows whose region is empty
+    (a federal measure) are read by every region, but changed only by nationwide bodies.
     """
 
     region: str | None
     municipality: str | None = None
     view: str | None = Power.VIEW_PERSONAL_DATA
     change: str = Power.CHANGE_PERSONAL_DATA
+    shared_when_empty: bool = False
 
 
 def jurisdiction_of(model: type[models.Model]) -> Jurisdiction:
@@ -70,8 +72,12 @@ def scope_queryset(
     if user.is_superuser or spec.region is None or organisation.is_nationwide:
         return queryset
     if organisation.municipality_id and spec.municipality:
-        return queryset.filter(**{spec.municipality: organisation.municipality_id})
-    return queryset.filter(**{spec.region: organisation.region_id})
+        own = models.Q(**{spec.municipality: organisation.municipality_id})
+    else:
+        own = models.Q(**{spec.region: organisation.region_id})
+    if spec.shared_when_empty and action == "view":
+        own |= models.Q(**{f"{spec.region}__isnull": True})
+    return queryset.filter(own)
 
 
 def ensure_in_scope(obj: models.Model, *, user: User, action: str = "change") -> None:
