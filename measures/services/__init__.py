@@ -1,0 +1,1 @@
+"""Services of the measures app: they change state; selectors read."""
