@@ -7,12 +7,13 @@ comparison or arithmetic with unknown is unknown, and `if unknown ...` is unknow
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from measures.rules.checker import CheckedRule
-from measures.rules.facts import Fact
+from measures.rules.facts import Fact, fact_from_json, fact_key
 from measures.rules.sources import FactSource
 from measures.rules.syntax import (
     And,
@@ -43,8 +44,13 @@ class FactValue:
     owner: str
     label: str
 
+    @property
+    def key(self) -> str:
+        return fact_key(self.name, self.args)
+
     def as_json(self) -> dict[str, Any]:
         return {
+            "key": self.key,
             "fact": self.name,
             "args": self.args,
             "value": _json_value(self.value),
@@ -120,9 +126,12 @@ def _or(left: bool | None, right: bool | None) -> bool | None:
 
 
 class _Evaluator:
-    def __init__(self, rule: CheckedRule, source: FactSource):
+    def __init__(
+        self, rule: CheckedRule, source: FactSource | None, known: Mapping[str, Any] | None
+    ):
         self.rule = rule
         self.source = source
+        self.known = known
         self.values: dict[tuple, FactValue] = {}
         self.conditions: list[Condition] = []
 
@@ -138,10 +147,14 @@ class _Evaluator:
         return self.values[key].value
 
     def _value(self, definition: Fact, args: dict[str, Any]) -> FactValue:
+        if self.known is not None:
+            value = fact_from_json(definition, self.known.get(fact_key(definition.name, args)))
+        else:
+            value = definition.python(self.source, args)
         return FactValue(
             name=definition.name,
             args=args,
-            value=definition.python(self.source, args),
+            value=value,
             owner=definition.owner,
             label=str(definition.label),
         )
@@ -193,9 +206,18 @@ class _Evaluator:
         raise TypeError(node)  # pragma: no cover
 
 
-def rule_evaluate(*, rule: CheckedRule, source: FactSource) -> Evaluation:
-    """Evaluate a rule for the person behind `source`; unknown facts give an unknown outcome."""
-    evaluator = _Evaluator(rule, source)
+def rule_evaluate(
+    *,
+    rule: CheckedRule,
+    source: FactSource | None = None,
+    known: Mapping[str, Any] | None = None,
+) -> Evaluation:
+    """Evaluate a rule for the person behind `source`; unknown facts give an unknown outcome.
+
+    With `known` (fact key to value, as an entitlement stores them) the facts are taken from
+    there instead, to explain an outcome computed in SQL without reading the registries again.
+    """
+    evaluator = _Evaluator(rule, source, known)
     value = evaluator.eval(rule.tree)
     return Evaluation(
         value=value, facts=list(evaluator.values.values()), conditions=evaluator.conditions

@@ -94,6 +94,20 @@ class Fact:
 FACTS: dict[str, Fact] = {}
 
 
+def fact_key(name: str, args: Mapping[str, Any]) -> str:
+    """A fact with its arguments as one stable text: `children(max_age=3, min_age=0)`."""
+    if not args:
+        return name
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in sorted(args.items()))})"
+
+
+def fact_from_json(fact: Fact, value: Any) -> Any:
+    """A fact's value as stored in JSON, back in the type the evaluators use."""
+    if value is None or fact.type != ValueType.NUMBER:
+        return value
+    return Decimal(str(value))
+
+
 def fact(
     name: str,
     type: str,
