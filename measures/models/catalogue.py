@@ -107,7 +107,6 @@ class Measure(models.Model):
     capped_with = models.ManyToManyField(
         "self",
         blank=True,
-        related_name="+",
         verbose_name=_("capped together with"),
     )
     is_demo = models.BooleanField(
