@@ -8,14 +8,17 @@ so PostgreSQL's three-valued logic is exactly the one the Python evaluator imple
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from django.db.models import BooleanField, CharField, DecimalField, Expression, Func, Value
+from django.db.models.expressions import RawSQL
 
 from measures.enums import ValueType
 from measures.rules.checker import CheckedRule
 from measures.rules.evaluate import DIVISION_PLACES
+from measures.rules.facts import fact_key
 from measures.rules.syntax import (
     And,
     Arith,
@@ -71,9 +74,10 @@ class Template(Func):
 
 
 class _Compiler:
-    def __init__(self, rule: CheckedRule, as_of: date):
+    def __init__(self, rule: CheckedRule, as_of: date, columns: Mapping[str, str] | None):
         self.rule = rule
         self.as_of = as_of
+        self.columns = columns
 
     def compile(self, node: Node) -> Any:
         if isinstance(node, Literal):
@@ -84,6 +88,9 @@ class _Compiler:
             return Value(node.value, output_field=DecimalField())
         if isinstance(node, Name) or (isinstance(node, Call) and id(node) in self.rule.facts):
             definition, args = self.rule.facts[id(node)]
+            if self.columns is not None:
+                column = self.columns[fact_key(definition.name, args)]
+                return RawSQL(column, (), output_field=OUTPUT[definition.type]())
             return definition.sql(self.as_of, args)
         if isinstance(node, Call):
             args = [self.compile(a) for a in node.args]
@@ -158,6 +165,12 @@ class _Compiler:
         return ValueType.NUMBER
 
 
-def rule_expression(*, rule: CheckedRule, as_of: date) -> Expression:
-    """The rule as one SQL expression over the person table, evaluated as of a date."""
-    return _Compiler(rule, as_of).compile(rule.tree)
+def rule_expression(
+    *, rule: CheckedRule, as_of: date, columns: Mapping[str, str] | None = None
+) -> Expression:
+    """The rule as one SQL expression over the person table, evaluated as of a date.
+
+    With `columns` (fact key to an SQL column name) the facts are read from those columns of
+    an inner query instead, so a sweep computes each fact once however often rules use it.
+    """
+    return _Compiler(rule, as_of, columns).compile(rule.tree)
