@@ -25,6 +25,7 @@ demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data
 	$(PY) manage.py load_demo_data --base-url http://$(HOST):$(PORT)
+	$(PY) manage.py load_measures
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 ## Lint, architecture contracts, migrations check, the whole test suite.

@@ -27,18 +27,29 @@ REFERENCE_DATA = [
     "registries.subsistenceminimum",
 ]
 OPERATIONS = ["platform_core.outboxevent", "platform_core.eventdelivery"]
+# The measures catalogue (labels only: platform_core imports no higher app).
+MEASURES_CATALOGUE = [
+    "measures.measure",
+    "measures.functiontransfer",
+    "measures.channelpolicy",
+    "measures.ruleversion",
+]
+ENTITLEMENTS = ["measures.entitlement"]
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.OFFICER: {
         **{m: ("view", "add", "change") for m in PERSONAL_DATA},
-        **{m: ("view",) for m in REFERENCE_DATA},
+        **{m: ("view",) for m in REFERENCE_DATA + MEASURES_CATALOGUE + ENTITLEMENTS},
         "registries.insurer": ("view",),
     },
     Role.SUPERVISOR: {
         **{m: ("view", "add", "change", "delete") for m in PERSONAL_DATA},
-        **{m: ("view",) for m in REFERENCE_DATA},
+        **{m: ("view",) for m in REFERENCE_DATA + ENTITLEMENTS},
+        **{m: ("view", "add", "change") for m in MEASURES_CATALOGUE},
         "registries.insurer": ("view",),
         "platform_core.personalfileview": ("view",),
+        # A measure names its establishing authority and operator.
+        "platform_core.organisation": ("view",),
     },
     Role.OPERATOR: {
         **{m: ("view", "add", "change") for m in PERSONAL_DATA},
@@ -58,7 +69,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "platform_core.organisation": ("view",),
     },
     Role.AUDITOR: {
-        **{m: ("view",) for m in PERSONAL_DATA + REFERENCE_DATA + OPERATIONS},
+        **{
+            m: ("view",)
+            for m in PERSONAL_DATA + REFERENCE_DATA + OPERATIONS + MEASURES_CATALOGUE + ENTITLEMENTS
+        },
         "platform_core.personalfileview": ("view",),
         "platform_core.organisation": ("view",),
     },
