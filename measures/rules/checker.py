@@ -186,7 +186,9 @@ class _Checker:
     def fact(self, node: Node, name: str, args: tuple, kwargs: tuple) -> str | None:
         definition = FACTS.get(name)
         if definition is None:
-            close = difflib.get_close_matches(name, [*FACTS, *FUNCTIONS], n=1)
+            # Not the name itself: `min` without parentheses is unknown as a fact.
+            known = [n for n in (*FACTS, *FUNCTIONS) if n != name]
+            close = difflib.get_close_matches(name, known, n=1)
             message = _("Unknown fact '%(name)s'.") % {"name": name}
             if close:
                 message += " " + _("Did you mean '%(close)s'?") % {"close": close[0]}

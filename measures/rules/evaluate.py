@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from measures.rules.checker import CheckedRule
@@ -32,6 +32,9 @@ from measures.rules.syntax import (
 )
 
 DIVISION_PLACES = 10
+# PostgreSQL's numeric adds, subtracts and multiplies exactly; Python's default 28 digits
+# would round (and fail to quantize a large quotient), so rules are evaluated with room to spare.
+ARITHMETIC_PRECISION = 100
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,8 @@ def rule_evaluate(
     there instead, to explain an outcome computed in SQL without reading the registries again.
     """
     evaluator = _Evaluator(rule, source, known)
-    value = evaluator.eval(rule.tree)
+    with localcontext(prec=ARITHMETIC_PRECISION):
+        value = evaluator.eval(rule.tree)
     return Evaluation(
         value=value, facts=list(evaluator.values.values()), conditions=evaluator.conditions
     )

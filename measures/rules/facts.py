@@ -59,6 +59,7 @@ from registries.models import (
     EmploymentRecord,
     IncomeRecord,
     LifeEvent,
+    Person,
     PersonStatus,
     Relation,
     SubsistenceMinimum,
@@ -183,13 +184,9 @@ def _spouse_ids(on: date, person) -> tuple:  # type: ignore[no-untyped-def]
 
 
 def _family_size(on: date) -> Any:
-    spouses = _count(
-        Relation.objects.filter(_active(on), kind=RelationKind.SPOUSE).filter(
-            (Q(from_person=PERSON) & _alive(on, "to_person__"))
-            | (Q(to_person=PERSON) & _alive(on, "from_person__"))
-        ),
-        "id",
-    )
+    # Distinct people, not marriage rows: a marriage recorded from both sides is one spouse.
+    forward, backward = _spouse_ids(on, OuterRef(PERSON))
+    spouses = _count(Person.objects.filter(Q(pk__in=forward) | Q(pk__in=backward)), "pk")
     children = _count(_children(on, max_age=FAMILY_CHILD_AGE), "to_person")
     return Value(1) + spouses + children
 
@@ -409,7 +406,15 @@ class _ChildrenBornAtOnce:
         born = Relation.objects.filter(
             kind=RelationKind.PARENT, from_person=PERSON, valid_from__lte=on
         )
-        youngest = born.order_by("-to_person__birth_date").values("to_person__birth_date")[:1]
+        # One query deeper than `born`, so the person is OuterRef(PERSON): a plain PERSON here
+        # would be the outer relation's pk.
+        youngest = (
+            Relation.objects.filter(
+                kind=RelationKind.PARENT, from_person=OuterRef(PERSON), valid_from__lte=on
+            )
+            .order_by("-to_person__birth_date")
+            .values("to_person__birth_date")[:1]
+        )
         return _count(born.filter(to_person__birth_date=Subquery(youngest)), "to_person")
 
 
@@ -741,10 +746,20 @@ class _PregnancyWeek:
                 status=LifeEventStatus.ACTIVE,
                 occurred_on__lte=on,
                 occurred_on__gt=on - timedelta(days=PREGNANCY_LOOKBACK_DAYS),
-                details__week__regex=r"^[0-9]+$",
             )
             .order_by("-occurred_on", "-pk")
-            .annotate(week=Cast(KT("details__week"), output_field=IntegerField()))
+            # The latest registration's week, unknown when it is not a whole number (not an
+            # older registration's).
+            .annotate(
+                week=Case(
+                    When(
+                        details__week__regex=r"^[0-9]+$",
+                        then=Cast(KT("details__week"), output_field=IntegerField()),
+                    ),
+                    default=None,
+                    output_field=IntegerField(),
+                )
+            )
             .values("week")[:1]
         )
         return Subquery(latest, output_field=IntegerField())

@@ -34,6 +34,8 @@ from measures.rules.syntax import (
     Or,
 )
 
+DIVISION_GUARD_PLACES = 30
+
 OUTPUT = {
     ValueType.BOOL: BooleanField,
     ValueType.NUMBER: DecimalField,
@@ -42,13 +44,22 @@ OUTPUT = {
 
 
 class Operator(Func):
-    """`(a <op> b <op> c ...)` with the operator given as `op`."""
+    """`((a) <op> (b) <op> (c) ...)` with the operator given as `op`.
+
+    Each operand is parenthesised: a fact may compile to a bare `citizenship = 'RUS'`, and
+    `x = 'RUS' <> y` is not valid SQL.
+    """
 
     template = "(%(expressions)s)"
 
     def __init__(self, op: str, *expressions: Any, output_field: Any):
         super().__init__(*expressions, output_field=output_field)
         self.arg_joiner = f" {op} "
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        compiled = [compiler.compile(e) for e in self.source_expressions]
+        sql = self.arg_joiner.join(f"({part})" for part, _params in compiled)
+        return f"({sql})", [p for _part, params in compiled for p in params]
 
 
 class Template(Func):
@@ -133,7 +144,11 @@ class _Compiler:
             left, right = self.compile(node.left), self.compile(node.right)
             if node.op == "/":
                 return Template(
-                    f"ROUND({{0}} / NULLIF({{1}}, 0), {DIVISION_PLACES})",
+                    # PostgreSQL divides to max(16 significant digits, the operands' scales)
+                    # decimals: adding a zero with many decimals makes a large quotient keep
+                    # more than the places it is rounded to, as in Python.
+                    f"ROUND(({{0}} + 0.{'0' * DIVISION_GUARD_PLACES}) / NULLIF({{1}}, 0), "
+                    f"{DIVISION_PLACES})",
                     left,
                     right,
                     output_field=DecimalField(),
