@@ -8,8 +8,8 @@ from typing import Any
 from measures.enums import ValueType
 from measures.rules.checker import rule_check
 from measures.rules.evaluate import rule_evaluate
+from measures.rules.query import rule_values
 from measures.rules.sources import PersonFactSource
-from measures.rules.sql import rule_expression
 from registries.models import Person
 
 
@@ -19,13 +19,13 @@ def python_value(text: str, person: Person, as_of: date, expect: str = ValueType
 
 
 def sql_value(text: str, person: Person, as_of: date, expect: str = ValueType.BOOL) -> Any:
+    """The value from the set-based SQL that sweeps use, over the whole registry.
+
+    Every person is evaluated (not only this one), so a fact query that mixed persons up
+    would show here too.
+    """
     rule = rule_check(text, expect=expect)
-    return (
-        Person.objects.filter(pk=person.pk)
-        .annotate(result=rule_expression(rule=rule, as_of=as_of))
-        .values_list("result", flat=True)
-        .get()
-    )
+    return rule_values(rule=rule, on=as_of, persons=Person.objects.all())[person.pk]
 
 
 def both(text: str, person: Person, as_of: date, expect: str = ValueType.BOOL) -> Any:

@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from measures.enums import ValueType
-from measures.rules import FACTS, PersonFactSource, rule_check, rule_evaluate, rule_expression
+from measures.rules import FACTS, PersonFactSource, rule_check, rule_evaluate
+from measures.rules.query import rule_values
 from measures.rules.sources import months_before, years_before
 from registries.enums import (
     DisabilityGroup,
@@ -468,22 +469,20 @@ every_fact = st.tuples(*(fact_calls(t).map(lambda c, t=t: (t, c)) for t in (NUMB
 
 
 def outcomes_disagree(person: Person, as_of: date, drawn: list[tuple[str, str]]) -> list[str]:
+    """Every rule for every person of the family: Python one by one, SQL set-based at once."""
     checked = [rule_check(text, expect=value_type) for value_type, text in drawn]
-    source = PersonFactSource(person=person, as_of=as_of)
-    in_python = [rule_evaluate(rule=rule, source=source).value for rule in checked]
-    in_sql = (
-        Person.objects.filter(pk=person.pk)
-        .annotate(
-            **{f"r{i}": rule_expression(rule=rule, as_of=as_of) for i, rule in enumerate(checked)}
-        )
-        .values_list(*(f"r{i}" for i in range(len(checked))))
-        .get()
-    )
-    return [
-        f"{text!r}: Python {p!r}, SQL {s!r}"
-        for (_type, text), p, s in zip(drawn, in_python, in_sql, strict=True)
-        if p != s
-    ]
+    in_sql = [rule_values(rule=rule, on=as_of, persons=Person.objects.all()) for rule in checked]
+    disagreements = []
+    for member in Person.objects.all():
+        source = PersonFactSource(person=member, as_of=as_of)
+        for (_type, text), rule, values in zip(drawn, checked, in_sql, strict=True):
+            python = rule_evaluate(rule=rule, source=source).value
+            if python != values[member.pk]:
+                role = "the person" if member.pk == person.pk else f"relative {member.pk}"
+                disagreements.append(
+                    f"{text!r} for {role}: Python {python!r}, SQL {values[member.pk]!r}"
+                )
+    return disagreements
 
 
 @pytest.fixture

@@ -1,0 +1,316 @@
+"""The facts in SQL, set-based: each fact is one query over all the persons concerned.
+
+A fact is either a column expression over the person row (age, sex, region...) or a grouped
+query giving `(key, value)` for the persons (or regions) it knows, LEFT JOINed to the persons
+with a default for the others. One statement then evaluates a rule for a whole region with
+hash joins instead of a sub-query per person: the rule is compiled (sql.py) over the fact
+columns of that statement. The definitions mirror the Python ones in facts.py and
+sources.py; tests/measures/test_rules_agree.py proves they agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
+
+from measures.rules.facts import AgeYears
+from measures.rules.sources import (
+    FAMILY_CHILD_AGE,
+    PREGNANCY_LOOKBACK_DAYS,
+    months_before,
+    years_before,
+)
+from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, StatusKind
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """`SELECT key, value ...` with `%(persons)s` where the persons' id query goes.
+
+    `on` says what the key joins: "id" (a person) or "region_id" (the person's region).
+    `column` turns the joined value `{v}` into the fact (a default for persons with no row).
+    """
+
+    sql: str
+    params: Mapping[str, Any]
+    column: str = "{v}"
+    on: str = "id"
+
+    def render(self, persons_sql: str, persons_params: tuple) -> tuple[str, list[Any]]:
+        """The query with every named parameter made positional, in order of appearance."""
+        params: list[Any] = []
+
+        def place(match: re.Match) -> str:
+            name = match.group(1)
+            if name == "persons":
+                params.extend(persons_params)
+                return persons_sql
+            params.append(self.params[name])
+            return "%s"
+
+        return _NAMED.sub(place, self.sql), params
+
+
+def _active(alias: str) -> str:
+    return (
+        f"{alias}.valid_from <= %(on)s AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= %(on)s)"
+    )
+
+
+def _alive(alias: str) -> str:
+    return (
+        f"{alias}.birth_date <= %(on)s "
+        f"AND ({alias}.death_date IS NULL OR {alias}.death_date > %(on)s)"
+    )
+
+
+PARENT, SPOUSE = RelationKind.PARENT.value, RelationKind.SPOUSE.value
+
+
+def _children(on: date, args: Mapping[str, Any]) -> Grouped:
+    return Grouped(
+        f"""SELECT r.from_person_id AS key, COUNT(DISTINCT r.to_person_id) AS value
+        FROM registries_relation r JOIN registries_person c ON c.id = r.to_person_id
+        WHERE r.kind = %(parent)s AND {_active("r")} AND {_alive("c")}
+            AND c.birth_date <= %(high)s AND c.birth_date > %(low)s
+            AND r.from_person_id IN (%(persons)s)
+        GROUP BY r.from_person_id""",
+        {
+            "parent": PARENT,
+            "on": on,
+            "high": years_before(on, args["min_age"]),
+            "low": years_before(on, args["max_age"]),
+        },
+        column="COALESCE({v}, 0)",
+    )
+
+
+def _children_born(on: date, args: Mapping[str, Any]) -> Grouped:
+    return Grouped(
+        """SELECT r.from_person_id AS key, COUNT(DISTINCT r.to_person_id) AS value
+        FROM registries_relation r
+        WHERE r.kind = %(parent)s AND r.valid_from <= %(on)s AND r.from_person_id IN (%(persons)s)
+        GROUP BY r.from_person_id""",
+        {"parent": PARENT, "on": on},
+        column="COALESCE({v}, 0)",
+    )
+
+
+def _children_born_at_once(on: date, args: Mapping[str, Any]) -> Grouped:
+    return Grouped(
+        """SELECT born.key, COUNT(*) AS value FROM (
+            SELECT DISTINCT r.from_person_id AS key, r.to_person_id, c.birth_date,
+                MAX(c.birth_date) OVER (PARTITION BY r.from_person_id) AS youngest
+            FROM registries_relation r JOIN registries_person c ON c.id = r.to_person_id
+            WHERE r.kind = %(parent)s AND r.valid_from <= %(on)s
+                AND r.from_person_id IN (%(persons)s)
+        ) born
+        WHERE born.birth_date = born.youngest
+        GROUP BY born.key""",
+        {"parent": PARENT, "on": on},
+        column="COALESCE({v}, 0)",
+    )
+
+
+def _birth_order(on: date, args: Mapping[str, Any]) -> Grouped:
+    return Grouped(
+        """SELECT m.child_id AS key,
+            1 + COUNT(DISTINCT s.to_person_id) FILTER (WHERE sc.birth_date < ch.birth_date)
+                AS value
+        FROM (
+            SELECT r.to_person_id AS child_id, MIN(r.from_person_id) AS mother_id
+            FROM registries_relation r JOIN registries_person p ON p.id = r.from_person_id
+            WHERE r.kind = %(parent)s AND r.valid_from <= %(on)s AND p.sex = 'F'
+                AND r.to_person_id IN (%(persons)s)
+            GROUP BY r.to_person_id
+        ) m
+        JOIN registries_person ch ON ch.id = m.child_id
+        LEFT JOIN registries_relation s ON s.from_person_id = m.mother_id AND s.kind = %(parent)s
+        LEFT JOIN registries_person sc ON sc.id = s.to_person_id
+        GROUP BY m.child_id""",
+        {"parent": PARENT, "on": on},
+    )
+
+
+def _members_sql() -> str:
+    """(key, member) pairs of a family: living spouses by an active marriage, minor children."""
+    return f"""
+        SELECT r.from_person_id AS key, r.to_person_id AS member
+        FROM registries_relation r JOIN registries_person o ON o.id = r.to_person_id
+        WHERE r.kind = %(spouse)s AND {_active("r")} AND {_alive("o")}
+            AND r.from_person_id IN (%(persons)s)
+        UNION
+        SELECT r.to_person_id, r.from_person_id
+        FROM registries_relation r JOIN registries_person o ON o.id = r.from_person_id
+        WHERE r.kind = %(spouse)s AND {_active("r")} AND {_alive("o")}
+            AND r.to_person_id IN (%(persons)s)
+        UNION
+        SELECT r.from_person_id, r.to_person_id
+        FROM registries_relation r JOIN registries_person o ON o.id = r.to_person_id
+        WHERE r.kind = %(parent)s AND {_active("r")} AND {_alive("o")}
+            AND o.birth_date > %(adult)s AND r.from_person_id IN (%(persons)s)"""
+
+
+def _members_params(on: date) -> dict[str, Any]:
+    return {
+        "spouse": SPOUSE,
+        "parent": PARENT,
+        "on": on,
+        "adult": years_before(on, FAMILY_CHILD_AGE),
+    }
+
+
+def _family_size(on: date, args: Mapping[str, Any]) -> Grouped:
+    return Grouped(
+        f"SELECT f.key, COUNT(*) AS value FROM ({_members_sql()}) f GROUP BY f.key",
+        _members_params(on),
+        column="1 + COALESCE({v}, 0)",
+    )
+
+
+def _family_income_per_capita(on: date, args: Mapping[str, Any]) -> Grouped:
+    # The family with the person in it; a member's incomes in the window summed once.
+    return Grouped(
+        f"""SELECT f.key,
+            ROUND(SUM(i.total) / (%(months)s * COUNT(*)), 2) AS value
+        FROM (
+            SELECT p.id AS key, p.id AS member FROM registries_person p
+            WHERE p.id IN (%(persons)s)
+            UNION {_members_sql()}
+        ) f
+        LEFT JOIN (
+            SELECT person_id, SUM(amount) AS total FROM registries_incomerecord
+            WHERE month >= %(start)s AND month < %(end)s
+            GROUP BY person_id
+        ) i ON i.person_id = f.member
+        GROUP BY f.key""",
+        {
+            **_members_params(on),
+            "months": args["months"],
+            "start": months_before(on, args["months"]),
+            "end": months_before(on, 0),
+        },
+    )
+
+
+def _subsistence_minimum(on: date, args: Mapping[str, Any]) -> Grouped:
+    return Grouped(
+        f"""SELECT DISTINCT ON (m.region_id) m.region_id AS key, m.amount AS value
+        FROM registries_subsistenceminimum m
+        WHERE {_active("m")} AND m.year = %(year)s AND m."group" = %(group)s
+        ORDER BY m.region_id, m.valid_from DESC""",
+        {"on": on, "year": on.year, "group": args["group"]},
+        on="region_id",
+    )
+
+
+def _latest_disability(expression: str, default: str) -> Callable[..., Grouped]:
+    def build(on: date, args: Mapping[str, Any]) -> Grouped:
+        return Grouped(
+            f"""SELECT DISTINCT ON (s.person_id) s.person_id AS key, {expression} AS value
+            FROM registries_personstatus s
+            WHERE s.kind = %(kind)s AND {_active("s")} AND s.person_id IN (%(persons)s)
+            ORDER BY s.person_id, s.valid_from DESC, s.id DESC""",
+            {"kind": StatusKind.DISABILITY.value, "on": on},
+            column=f"COALESCE({{v}}, {default})",
+        )
+
+    return build
+
+
+def _status(kind: str) -> Callable[..., Grouped]:
+    def build(on: date, args: Mapping[str, Any]) -> Grouped:
+        return Grouped(
+            f"""SELECT DISTINCT s.person_id AS key, TRUE AS value
+            FROM registries_personstatus s
+            WHERE s.kind = %(kind)s AND {_active("s")} AND s.person_id IN (%(persons)s)""",
+            {"kind": kind, "on": on},
+            column="COALESCE({v}, FALSE)",
+        )
+
+    return build
+
+
+def _employed(on: date, args: Mapping[str, Any]) -> Grouped:
+    return Grouped(
+        """SELECT DISTINCT e.person_id AS key, TRUE AS value
+        FROM registries_employmentrecord e
+        WHERE e.started_on <= %(on)s AND (e.ended_on IS NULL OR e.ended_on >= %(on)s)
+            AND e.person_id IN (%(persons)s)""",
+        {"on": on},
+        column="COALESCE({v}, FALSE)",
+    )
+
+
+def _lost_breadwinner(on: date, args: Mapping[str, Any]) -> Grouped:
+    return Grouped(
+        """SELECT DISTINCT r.to_person_id AS key, TRUE AS value
+        FROM registries_relation r JOIN registries_person p ON p.id = r.from_person_id
+        WHERE r.kind = %(parent)s AND r.valid_from <= %(on)s AND p.death_date <= %(on)s
+            AND r.to_person_id IN (%(persons)s)""",
+        {"parent": PARENT, "on": on},
+        column="COALESCE({v}, FALSE)",
+    )
+
+
+def _pregnancy_week(on: date, args: Mapping[str, Any]) -> Grouped:
+    # The latest registration decides; its week is unknown unless a whole number.
+    return Grouped(
+        """SELECT DISTINCT ON (e.person_id) e.person_id AS key,
+            CASE WHEN e.details ->> 'week' ~ '^[0-9]+$'
+                THEN (e.details ->> 'week')::numeric END AS value
+        FROM registries_lifeevent e
+        WHERE e.kind = %(kind)s AND e.status = %(status)s
+            AND e.occurred_on <= %(on)s AND e.occurred_on > %(since)s
+            AND e.person_id IN (%(persons)s)
+        ORDER BY e.person_id, e.occurred_on DESC, e.id DESC""",
+        {
+            "kind": LifeEventKind.PREGNANCY_REGISTERED.value,
+            "status": LifeEventStatus.ACTIVE.value,
+            "on": on,
+            "since": on - timedelta(days=PREGNANCY_LOOKBACK_DAYS),
+        },
+    )
+
+
+def _alive_column(on: date, args: Mapping[str, Any]) -> Any:
+    alive = Q(birth_date__lte=on) & (Q(death_date__isnull=True) | Q(death_date__gt=on))
+    return ExpressionWrapper(alive, output_field=BooleanField())
+
+
+FACT_SQL: dict[str, Callable[[date, Mapping[str, Any]], Any]] = {
+    "age": lambda on, args: AgeYears(on, F("birth_date")),
+    "sex": lambda on, args: F("sex"),
+    "region": lambda on, args: F("region_id"),
+    "municipality": lambda on, args: F("municipality_id"),
+    "citizen": lambda on, args: ExpressionWrapper(
+        Q(citizenship="RUS"), output_field=BooleanField()
+    ),
+    "alive": _alive_column,
+    "children": _children,
+    "children_born": _children_born,
+    "children_born_at_once": _children_born_at_once,
+    "birth_order": _birth_order,
+    "family_size": _family_size,
+    "family_income_per_capita": _family_income_per_capita,
+    "subsistence_minimum": _subsistence_minimum,
+    "disability_group": _latest_disability(
+        "COALESCE(NULLIF(s.disability_group, ''), 'none')", "'none'"
+    ),
+    "disabled_from_childhood": _latest_disability("s.from_childhood", "FALSE"),
+    "large_family": _status(StatusKind.LARGE_FAMILY.value),
+    "low_income": _status(StatusKind.LOW_INCOME.value),
+    "pensioner": _status(StatusKind.PENSIONER.value),
+    "unemployed": _status(StatusKind.UNEMPLOYED.value),
+    "student": _status(StatusKind.STUDENT.value),
+    "employed": _employed,
+    "lost_breadwinner": _lost_breadwinner,
+    "pregnancy_week_at_registration": _pregnancy_week,
+}
