@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Func, IntegerField, Q, Value
 
-from measures.rules.facts import AgeYears
 from measures.rules.sources import (
     FAMILY_CHILD_AGE,
     PREGNANCY_LOOKBACK_DAYS,
@@ -26,6 +25,24 @@ from measures.rules.sources import (
     years_before,
 )
 from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, StatusKind
+
+
+class AgeYears(Func):
+    """Whole years between a birth date and a date (PostgreSQL's age() keeps them exact)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, on: date, birth: Any):
+        super().__init__(Value(on), birth)
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        on, birth = (compiler.compile(e) for e in self.source_expressions)
+        sql = (
+            f"CASE WHEN {birth[0]} > {on[0]} THEN NULL "
+            f"ELSE date_part('year', age({on[0]}::date, {birth[0]}))::integer END"
+        )
+        return sql, (*birth[1], *on[1], *on[1], *birth[1])
+
 
 _NAMED = re.compile(r"%\((\w+)\)s")
 
@@ -140,7 +157,11 @@ def _birth_order(on: date, args: Mapping[str, Any]) -> Grouped:
 
 
 def _members_sql() -> str:
-    """(key, member) pairs of a family: living spouses by an active marriage, minor children."""
+    """(key, member) pairs of a family: living spouses by an active marriage, minor children.
+
+    UNION, not UNION ALL: a marriage recorded from both sides, or a child tied to a parent
+    twice, is one member.
+    """
     return f"""
         SELECT r.from_person_id AS key, r.to_person_id AS member
         FROM registries_relation r JOIN registries_person o ON o.id = r.to_person_id
@@ -183,7 +204,7 @@ def _family_income_per_capita(on: date, args: Mapping[str, Any]) -> Grouped:
         FROM (
             SELECT p.id AS key, p.id AS member FROM registries_person p
             WHERE p.id IN (%(persons)s)
-            UNION {_members_sql()}
+            UNION ALL ({_members_sql()})
         ) f
         LEFT JOIN (
             SELECT person_id, SUM(amount) AS total FROM registries_incomerecord

@@ -10,38 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
-    Count,
-    DecimalField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from measures.enums import DataOwner, ValueType
 from measures.rules.sources import (
-    FAMILY_CHILD_AGE,
     INCOME_MONTHS_MAX,
-    PREGNANCY_LOOKBACK_DAYS,
     FactSource,
     age_on,
     months_before,
@@ -49,20 +26,8 @@ from measures.rules.sources import (
 )
 from registries.enums import (
     DisabilityGroup,
-    LifeEventKind,
-    LifeEventStatus,
-    RelationKind,
     StatusKind,
     SubsistenceGroup,
-)
-from registries.models import (
-    EmploymentRecord,
-    IncomeRecord,
-    LifeEvent,
-    Person,
-    PersonStatus,
-    Relation,
-    SubsistenceMinimum,
 )
 
 NO_DISABILITY = "none"
@@ -88,7 +53,6 @@ class Fact:
     meaning: Promise
     owner: str
     python: Callable[[FactSource, Mapping[str, Any]], Any]
-    sql: Callable[[date, Mapping[str, Any]], Any]
     params: tuple[Param, ...] = ()
 
 
@@ -117,7 +81,7 @@ def fact(
     owner: str,
     params: tuple[Param, ...] = (),
 ) -> Callable[[type], type]:
-    """Register a fact whose class holds `python(source, args)` and `sql(as_of, args)`."""
+    """Register a fact whose class holds `python(source, args)`; fact_sql.py has its SQL."""
 
     def register(cls: type) -> type:
         FACTS[name] = Fact(
@@ -127,7 +91,6 @@ def fact(
             meaning=meaning,
             owner=owner,
             python=cls.python,  # type: ignore[attr-defined]
-            sql=cls.sql,  # type: ignore[attr-defined]
             params=params,
         )
         return cls
@@ -135,90 +98,8 @@ def fact(
     return register
 
 
-# SQL building blocks. Every expression refers to the outer person row.
-
-PERSON = OuterRef("pk")
-
-
-def _active(on: date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}valid_from__lte": on}) & (
-        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": on})
-    )
-
-
-def _alive(on: date, prefix: str) -> Q:
-    return Q(**{f"{prefix}birth_date__lte": on}) & (
-        Q(**{f"{prefix}death_date__isnull": True}) | Q(**{f"{prefix}death_date__gt": on})
-    )
-
-
-def _count(queryset, column: str) -> Coalesce:  # type: ignore[no-untyped-def]
-    """The number of distinct `column` values of a correlated queryset (0 when none)."""
-    counted = (
-        queryset.order_by()
-        .annotate(_group=Value(1))
-        .values("_group")
-        .annotate(n=Count(column, distinct=True))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def _children(on: date, *, min_age: int = 0, max_age: int = MAX_AGE, person=PERSON):  # type: ignore[no-untyped-def]
-    return Relation.objects.filter(
-        _active(on),
-        _alive(on, "to_person__"),
-        kind=RelationKind.PARENT,
-        from_person=person,
-        to_person__birth_date__lte=years_before(on, min_age),
-        to_person__birth_date__gt=years_before(on, max_age),
-    )
-
-
-def _spouse_ids(on: date, person) -> tuple:  # type: ignore[no-untyped-def]
-    marriages = Relation.objects.filter(_active(on), kind=RelationKind.SPOUSE)
-    return (
-        marriages.filter(_alive(on, "to_person__"), from_person=person).values("to_person"),
-        marriages.filter(_alive(on, "from_person__"), to_person=person).values("from_person"),
-    )
-
-
-def _family_size(on: date) -> Any:
-    # Distinct people, not marriage rows: a marriage recorded from both sides is one spouse.
-    forward, backward = _spouse_ids(on, OuterRef(PERSON))
-    spouses = _count(Person.objects.filter(Q(pk__in=forward) | Q(pk__in=backward)), "pk")
-    children = _count(_children(on, max_age=FAMILY_CHILD_AGE), "to_person")
-    return Value(1) + spouses + children
-
-
-def _status(on: date, kind: str):  # type: ignore[no-untyped-def]
-    return PersonStatus.objects.filter(_active(on), person=PERSON, kind=kind)
-
-
 def _quantize(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-class Round(Func):
-    function = "ROUND"
-    output_field = DecimalField()
-
-
-class AgeYears(Func):
-    """Whole years between a birth date and a date (PostgreSQL's age() keeps them exact)."""
-
-    output_field = IntegerField()
-
-    def __init__(self, on: date, birth: Any):
-        super().__init__(Value(on), birth)
-
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
-        on, birth = (compiler.compile(e) for e in self.source_expressions)
-        sql = (
-            f"CASE WHEN {birth[0]} > {on[0]} THEN NULL "
-            f"ELSE date_part('year', age({on[0]}::date, {birth[0]}))::integer END"
-        )
-        return sql, (*birth[1], *on[1], *on[1], *birth[1])
 
 
 # The facts.
@@ -238,10 +119,6 @@ class _Age:
             return None
         return Decimal(age_on(source.birth_date, source.as_of))
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return AgeYears(on, F("birth_date"))
-
 
 @fact(
     "sex",
@@ -254,10 +131,6 @@ class _Sex:
     @staticmethod
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         return source.sex
-
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return F("sex")
 
 
 @fact(
@@ -272,10 +145,6 @@ class _Region:
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         return source.region
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return F("region_id")
-
 
 @fact(
     "municipality",
@@ -288,10 +157,6 @@ class _Municipality:
     @staticmethod
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         return source.municipality
-
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return F("municipality_id")
 
 
 @fact(
@@ -306,10 +171,6 @@ class _Citizen:
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         return source.citizenship == "RUS"
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return ExpressionWrapper(Q(citizenship="RUS"), output_field=BooleanField())
-
 
 @fact(
     "alive",
@@ -323,10 +184,6 @@ class _Alive:
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         on = source.as_of
         return source.birth_date <= on and (source.death_date is None or source.death_date > on)
-
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return ExpressionWrapper(_alive(on, ""), output_field=BooleanField())
 
 
 AGE_BAND = (
@@ -355,10 +212,6 @@ class _Children:
             sum(1 for c in source.children if c.alive_on(on) and low < c.birth_date <= high)
         )
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return _count(_children(on, min_age=args["min_age"], max_age=args["max_age"]), "to_person")
-
 
 @fact(
     "children_born",
@@ -371,15 +224,6 @@ class _ChildrenBorn:
     @staticmethod
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         return Decimal(len(source.children_born))
-
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return _count(
-            Relation.objects.filter(
-                kind=RelationKind.PARENT, from_person=PERSON, valid_from__lte=on
-            ),
-            "to_person",
-        )
 
 
 @fact(
@@ -401,22 +245,6 @@ class _ChildrenBornAtOnce:
         youngest = max(births)
         return Decimal(sum(1 for b in births if b == youngest))
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        born = Relation.objects.filter(
-            kind=RelationKind.PARENT, from_person=PERSON, valid_from__lte=on
-        )
-        # One query deeper than `born`, so the person is OuterRef(PERSON): a plain PERSON here
-        # would be the outer relation's pk.
-        youngest = (
-            Relation.objects.filter(
-                kind=RelationKind.PARENT, from_person=OuterRef(PERSON), valid_from__lte=on
-            )
-            .order_by("-to_person__birth_date")
-            .values("to_person__birth_date")[:1]
-        )
-        return _count(born.filter(to_person__birth_date=Subquery(youngest)), "to_person")
-
 
 @fact(
     "birth_order",
@@ -436,36 +264,6 @@ class _BirthOrder:
             return None
         return Decimal(1 + sum(1 for b in births if b < source.birth_date))
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        mother = (
-            Relation.objects.filter(
-                kind=RelationKind.PARENT,
-                to_person=OuterRef(PERSON),
-                valid_from__lte=on,
-                from_person__sex="F",
-            )
-            .order_by("from_person_id")
-            .values("from_person_id")[:1]
-        )
-        has_mother = Exists(
-            Relation.objects.filter(
-                kind=RelationKind.PARENT,
-                to_person=PERSON,
-                valid_from__lte=on,
-                from_person__sex="F",
-            )
-        )
-        older = _count(
-            Relation.objects.filter(
-                kind=RelationKind.PARENT,
-                from_person=Subquery(mother),
-                to_person__birth_date__lt=OuterRef("birth_date"),
-            ),
-            "to_person",
-        )
-        return _if_then(has_mother, Value(1) + older)
-
 
 @fact(
     "family_size",
@@ -481,10 +279,6 @@ class _FamilySize:
     @staticmethod
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         return Decimal(len(source.family()))
-
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return _family_size(on)
 
 
 @fact(
@@ -515,34 +309,6 @@ class _FamilyIncomePerCapita:
             return None
         return _quantize(sum(amounts, Decimal(0)) / (months * len(members)), 2)
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        months = args["months"]
-        forward, backward = _spouse_ids(on, OuterRef(PERSON))
-        minors = _children(on, max_age=FAMILY_CHILD_AGE, person=OuterRef(PERSON)).values(
-            "to_person"
-        )
-        total = (
-            IncomeRecord.objects.filter(
-                Q(person=PERSON)
-                | Q(person__in=forward)
-                | Q(person__in=backward)
-                | Q(person__in=minors),
-                month__gte=months_before(on, months),
-                month__lt=months_before(on, 0),
-            )
-            .order_by()
-            .annotate(_group=Value(1))
-            .values("_group")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        )
-        per_capita = ExpressionWrapper(
-            Subquery(total, output_field=DecimalField()) / (Value(months) * _family_size(on)),
-            output_field=DecimalField(),
-        )
-        return Round(per_capita, 2)
-
 
 @fact(
     "subsistence_minimum",
@@ -568,21 +334,6 @@ class _SubsistenceMinimum:
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         return source.subsistence_minimum(args["group"])
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return Subquery(
-            SubsistenceMinimum.objects.filter(
-                _active(on), region=OuterRef("region_id"), year=on.year, group=args["group"]
-            )
-            .order_by("-valid_from")
-            .values("amount")[:1],
-            output_field=DecimalField(),
-        )
-
-
-def _disability_statuses(on: date):  # type: ignore[no-untyped-def]
-    return _status(on, StatusKind.DISABILITY).order_by("-valid_from", "-pk")
-
 
 @fact(
     "disability_group",
@@ -596,14 +347,6 @@ class _DisabilityGroup:
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         groups = [s.disability_group for s in source.statuses if s.kind == StatusKind.DISABILITY]
         return groups[0] or NO_DISABILITY if groups else NO_DISABILITY
-
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        latest = _disability_statuses(on).values("disability_group")[:1]
-        return Coalesce(
-            Func(Subquery(latest), Value(""), function="NULLIF", output_field=CharField()),
-            Value(NO_DISABILITY),
-        )
 
 
 @fact(
@@ -619,21 +362,12 @@ class _DisabledFromChildhood:
         flags = [s.from_childhood for s in source.statuses if s.kind == StatusKind.DISABILITY]
         return bool(flags and flags[0])
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        latest = _disability_statuses(on).values("from_childhood")[:1]
-        return Coalesce(Subquery(latest, output_field=BooleanField()), Value(False))
-
 
 def _status_fact(name: str, kind: str, label: Promise, meaning: Promise, owner: str) -> None:
     class _StatusFact:
         @staticmethod
         def python(source: FactSource, args: Mapping[str, Any]) -> Any:
             return any(s.kind == kind for s in source.statuses)
-
-        @staticmethod
-        def sql(on: date, args: Mapping[str, Any]) -> Any:
-            return Exists(_status(on, kind))
 
     fact(name, ValueType.BOOL, label, meaning, owner)(_StatusFact)
 
@@ -687,14 +421,6 @@ class _Employed:
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         return source.employed
 
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return Exists(
-            EmploymentRecord.objects.filter(
-                Q(ended_on__isnull=True) | Q(ended_on__gte=on), person=PERSON, started_on__lte=on
-            )
-        )
-
 
 @fact(
     "lost_breadwinner",
@@ -708,17 +434,6 @@ class _LostBreadwinner:
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         on = source.as_of
         return any(p.death_date is not None and p.death_date <= on for p in source.parents)
-
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        return Exists(
-            Relation.objects.filter(
-                kind=RelationKind.PARENT,
-                to_person=PERSON,
-                valid_from__lte=on,
-                from_person__death_date__lte=on,
-            )
-        )
 
 
 @fact(
@@ -736,37 +451,6 @@ class _PregnancyWeek:
     def python(source: FactSource, args: Mapping[str, Any]) -> Any:
         week = source.pregnancy_week
         return None if week is None else Decimal(week)
-
-    @staticmethod
-    def sql(on: date, args: Mapping[str, Any]) -> Any:
-        latest = (
-            LifeEvent.objects.filter(
-                person=PERSON,
-                kind=LifeEventKind.PREGNANCY_REGISTERED,
-                status=LifeEventStatus.ACTIVE,
-                occurred_on__lte=on,
-                occurred_on__gt=on - timedelta(days=PREGNANCY_LOOKBACK_DAYS),
-            )
-            .order_by("-occurred_on", "-pk")
-            # The latest registration's week, unknown when it is not a whole number (not an
-            # older registration's).
-            .annotate(
-                week=Case(
-                    When(
-                        details__week__regex=r"^[0-9]+$",
-                        then=Cast(KT("details__week"), output_field=IntegerField()),
-                    ),
-                    default=None,
-                    output_field=IntegerField(),
-                )
-            )
-            .values("week")[:1]
-        )
-        return Subquery(latest, output_field=IntegerField())
-
-
-def _if_then(condition: Any, value: Any) -> Any:
-    return Case(When(condition, then=value), default=None, output_field=DecimalField())
 
 
 DISABILITY_GROUPS = (*DisabilityGroup.values, NO_DISABILITY)

@@ -1,0 +1,40 @@
+"""Selectors of the measures app: reads, never writes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from measures.enums import RuleStatus
+from measures.models import Entitlement, Measure, RuleVersion
+from measures.rules import Evaluation, rule_check, rule_evaluate
+
+
+def _in_force(on: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}valid_from__lte": on}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": on})
+    )
+
+
+def measures_in_force(*, on: date, region_code: str | None) -> QuerySet[Measure]:
+    """The federal measures and those of the region, in force on a date."""
+    territory = Q(region__isnull=True)
+    if region_code:
+        territory |= Q(region_id=region_code)
+    return Measure.objects.filter(_in_force(on), territory).order_by("level", "code")
+
+
+def rule_version_in_force(*, measure: Measure, on: date) -> RuleVersion | None:
+    """The published rule version of a measure in force on a date (the latest if several)."""
+    return (
+        RuleVersion.objects.filter(_in_force(on), measure=measure, status=RuleStatus.PUBLISHED)
+        .order_by("-valid_from", "-version")
+        .first()
+    )
+
+
+def entitlement_explanation(*, entitlement: Entitlement) -> Evaluation:
+    """Explain a stored entitlement from the facts it was computed on."""
+    rule = rule_check(entitlement.rule_version.eligibility)
+    return rule_evaluate(rule=rule, known=entitlement.facts)

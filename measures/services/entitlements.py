@@ -1,0 +1,255 @@
+"""Entitlement: who is entitled to what, for one person, for a whole region, or hypothetically."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from measures.enums import Outcome, ValueType
+from measures.models import Entitlement, Measure, RuleVersion
+from measures.rules import (
+    CheckedRule,
+    Evaluation,
+    FactSource,
+    PersonFactSource,
+    rule_check,
+    rule_evaluate,
+)
+from measures.rules.query import analytic_session, facts_query, rule_counts, rule_sql
+from measures.selectors import measures_in_force, rule_version_in_force
+from platform_core.errors import DomainError
+from registries.models import Person
+
+SWEEP_CHUNK = 100_000
+
+
+class NoRuleInForce(DomainError):
+    code = "no_rule_in_force"
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    """A rule version's three rules, checked."""
+
+    version: RuleVersion
+    eligibility: CheckedRule
+    amount: CheckedRule | None
+    period: CheckedRule | None
+
+    @classmethod
+    def of(cls, version: RuleVersion) -> CompiledRules:
+        def optional(text: str) -> CheckedRule | None:
+            return rule_check(text, expect=ValueType.NUMBER) if text.strip() else None
+
+        return cls(
+            version=version,
+            eligibility=rule_check(version.eligibility),
+            amount=optional(version.amount),
+            period=optional(version.period_months),
+        )
+
+    def rules(self) -> list[CheckedRule]:
+        return [r for r in (self.eligibility, self.amount, self.period) if r is not None]
+
+
+def outcome_of(value: bool | None) -> str:
+    if value is None:
+        return Outcome.UNKNOWN
+    return Outcome.ELIGIBLE if value else Outcome.INELIGIBLE
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class MeasureOutcome:
+    """One measure's answer for one person: outcome, amount, period and why."""
+
+    measure: Measure
+    rule_version: RuleVersion | None
+    outcome: str
+    evaluation: Evaluation | None = None
+    amount: Decimal | None = None
+    period_months: int | None = None
+
+
+def _evaluate_measure(
+    compiled: CompiledRules, source: FactSource, measure: Measure
+) -> MeasureOutcome:
+    evaluation = rule_evaluate(rule=compiled.eligibility, source=source)
+    result = MeasureOutcome(
+        measure=measure,
+        rule_version=compiled.version,
+        outcome=outcome_of(evaluation.value),
+        evaluation=evaluation,
+    )
+    if evaluation.value is True:
+        if compiled.amount:
+            amount = rule_evaluate(rule=compiled.amount, source=source)
+            result.amount = _money(amount.value)
+            evaluation.facts.extend(f for f in amount.facts if f not in evaluation.facts)
+        if compiled.period:
+            period = rule_evaluate(rule=compiled.period, source=source).value
+            result.period_months = None if period is None else int(period)
+    return result
+
+
+_ORDER = {Outcome.ELIGIBLE: 0, Outcome.UNKNOWN: 1, Outcome.INELIGIBLE: 2}
+
+
+def _evaluate_catalogue(
+    *, source: FactSource, region_code: str | None, on: date
+) -> list[MeasureOutcome]:
+    results = []
+    for measure in measures_in_force(on=on, region_code=region_code):
+        version = rule_version_in_force(measure=measure, on=on)
+        if version is None:
+            continue
+        results.append(_evaluate_measure(CompiledRules.of(version), source, measure))
+    return sorted(results, key=lambda r: (_ORDER[r.outcome], r.measure.code))
+
+
+def entitlements_for_person(*, person: Person, on: date) -> list[MeasureOutcome]:
+    """Every measure in force for the person's region: eligible first, then unknown, then not.
+
+    Nothing is written; each outcome carries its explanation (conditions and facts used).
+    """
+    source = PersonFactSource(person=person, as_of=on)
+    return _evaluate_catalogue(source=source, region_code=person.region_id, on=on)
+
+
+def entitlements_calculate(*, source: FactSource, region_code: str) -> list[MeasureOutcome]:
+    """The production rules applied to a hypothetical person; nothing is read or written."""
+    return _evaluate_catalogue(source=source, region_code=region_code, on=source.as_of)
+
+
+def _region_persons(region_code: str) -> QuerySet[Person]:
+    return Person.objects.filter(region_id=region_code)
+
+
+def entitlement_count(*, measure: Measure, region_code: str, on: date) -> dict[str, int]:
+    """How many persons of a region the rule in force finds eligible, not, and unknown."""
+    compiled = _compiled(measure, on)
+    counts = rule_counts(rule=compiled.eligibility, on=on, persons=_region_persons(region_code))
+    return {
+        Outcome.ELIGIBLE: counts["true"],
+        Outcome.INELIGIBLE: counts["false"],
+        Outcome.UNKNOWN: counts["unknown"],
+    }
+
+
+def _compiled(measure: Measure, on: date) -> CompiledRules:
+    version = rule_version_in_force(measure=measure, on=on)
+    if version is None:
+        raise NoRuleInForce(
+            _("Measure %(code)s has no published rule in force on %(date)s.")
+            % {"code": measure.code, "date": on.isoformat()}
+        )
+    return CompiledRules.of(version)
+
+
+@dataclass
+class SweepSummary:
+    measure: str
+    region: str
+    as_of: date
+    rule_version: int
+    persons: int = 0
+    written: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _sweep_sql(compiled: CompiledRules, *, persons: QuerySet[Person], on: date) -> tuple[str, list]:
+    """INSERT ... SELECT of entitlements: each fact once in an inner query, the rules over it."""
+    facts = facts_query(rules=compiled.rules(), on=on, persons=persons)
+    eligible_sql, eligible_params = rule_sql(rule=compiled.eligibility, on=on, facts=facts)
+    amount_sql, amount_params = rule_sql(rule=compiled.amount, on=on, facts=facts)
+    facts_json = ", ".join(f"%s, {column}" for column in facts.columns.values())
+    table = Entitlement._meta.db_table
+    sql = f"""
+        INSERT INTO {table}
+            (person_id, measure_id, rule_version_id, as_of, outcome, amount, facts, evaluated_at)
+        SELECT t.id, %s, %s, %s,
+            CASE WHEN t.ok THEN %s WHEN NOT t.ok THEN %s ELSE %s END,
+            CASE WHEN t.ok THEN ROUND(t.amount, 2) END,
+            t.facts, %s
+        FROM (
+            SELECT s.id, {eligible_sql} AS ok, {amount_sql} AS amount,
+                jsonb_build_object({facts_json}) AS facts
+            FROM ({facts.sql}) s
+        ) t
+        ON CONFLICT (measure_id, person_id, rule_version_id, as_of) DO UPDATE
+            SET outcome = EXCLUDED.outcome, amount = EXCLUDED.amount,
+                facts = EXCLUDED.facts, evaluated_at = EXCLUDED.evaluated_at
+            WHERE ({table}.outcome, {table}.amount, {table}.facts)
+                IS DISTINCT FROM (EXCLUDED.outcome, EXCLUDED.amount, EXCLUDED.facts)
+    """  # noqa: S608 (every part is compiled by Django or fact_sql with parameters)
+    version = compiled.version
+    params = [
+        version.measure_id,
+        version.pk,
+        on,
+        Outcome.ELIGIBLE,
+        Outcome.INELIGIBLE,
+        Outcome.UNKNOWN,
+        timezone.now(),
+        *eligible_params,
+        *amount_params,
+        *facts.columns,
+        *facts.params,
+    ]
+    return sql, params
+
+
+def entitlement_sweep(
+    *,
+    measure: Measure,
+    region_code: str,
+    on: date,
+    progress: Callable[[int], object] | None = None,
+    chunk_size: int = SWEEP_CHUNK,
+) -> SweepSummary:
+    """Evaluate one measure for every person of a region and store an Entitlement for each.
+
+    Set-based: one INSERT ... SELECT per range of person ids, each in its own short
+    transaction. Idempotent: a repeated sweep with the same rule version and date rewrites
+    nothing unless an outcome, amount or fact changed. Raises NoRuleInForce.
+    """
+    started = time.perf_counter()
+    compiled = _compiled(measure, on)
+    summary = SweepSummary(
+        measure=measure.code, region=region_code, as_of=on, rule_version=compiled.version.version
+    )
+    bounds = _region_persons(region_code).aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is not None:
+        for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
+            high = min(low + chunk_size, bounds["high"] + 1)
+            persons = _region_persons(region_code).filter(pk__gte=low, pk__lt=high)
+            sql, params = _sweep_sql(compiled, persons=persons, on=on)
+            with transaction.atomic(), connection.cursor() as cursor:
+                analytic_session(cursor)
+                cursor.execute(sql, params)
+                summary.written += cursor.rowcount
+            if progress:
+                progress(high - low)
+    counts = (
+        Entitlement.objects.filter(
+            measure=measure, rule_version=compiled.version, as_of=on, person__region_id=region_code
+        )
+        .values("outcome")
+        .annotate(n=Count("id"))
+    )
+    summary.outcomes = {row["outcome"]: row["n"] for row in counts}
+    summary.persons = sum(summary.outcomes.values())
+    summary.seconds = time.perf_counter() - started
+    return summary
