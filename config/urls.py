@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/core/", include("platform_core.urls")),
     path("api/v1/registries/", include("registries.urls")),
+    path("api/v1/measures/", include("measures.urls")),
 ]

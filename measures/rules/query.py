@@ -110,3 +110,17 @@ def rule_counts(*, rule: CheckedRule, on: date, persons: QuerySet[Person]) -> di
         )
         true, false, unknown = cursor.fetchone()
     return {"true": true, "false": false, "unknown": unknown}
+
+
+def rule_sample(*, rule: CheckedRule, on: date, persons: QuerySet[Person], size: int) -> list[int]:
+    """The first `size` persons by id for whom the rule is true or unknown."""
+    facts = facts_query(rules=[rule], on=on, persons=persons)
+    value_sql, value_params = rule_sql(rule=rule, on=on, facts=facts)
+    with transaction.atomic(), connection.cursor() as cursor:
+        analytic_session(cursor)
+        cursor.execute(
+            f"SELECT s.id FROM ({facts.sql}) s WHERE ({value_sql}) IS NOT FALSE "
+            "ORDER BY s.id LIMIT %s",
+            [*facts.params, *value_params, size],
+        )
+        return [row[0] for row in cursor.fetchall()]

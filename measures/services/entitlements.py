@@ -9,7 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,14 +19,23 @@ from measures.rules import (
     CheckedRule,
     Evaluation,
     FactSource,
+    HypotheticalFactSource,
     PersonFactSource,
     rule_check,
     rule_evaluate,
 )
 from measures.rules.query import analytic_session, facts_query, rule_counts, rule_sql
+from measures.rules.sources import (
+    INCOME_MONTHS_MAX,
+    Member,
+    Status,
+    months_before,
+    years_before,
+)
 from measures.selectors import measures_in_force, rule_version_in_force
 from platform_core.errors import DomainError
-from registries.models import Person
+from platform_core.models import Region
+from registries.models import Person, SubsistenceMinimum
 
 SWEEP_CHUNK = 100_000
 
@@ -80,11 +89,13 @@ class MeasureOutcome:
     evaluation: Evaluation | None = None
     amount: Decimal | None = None
     period_months: int | None = None
+    person: Person | None = None
 
 
-def _evaluate_measure(
+def measure_evaluate(
     compiled: CompiledRules, source: FactSource, measure: Measure
 ) -> MeasureOutcome:
+    """One measure's rules for the person behind a source: outcome, amount, period, why."""
     evaluation = rule_evaluate(rule=compiled.eligibility, source=source)
     result = MeasureOutcome(
         measure=measure,
@@ -114,7 +125,7 @@ def _evaluate_catalogue(
         version = rule_version_in_force(measure=measure, on=on)
         if version is None:
             continue
-        results.append(_evaluate_measure(CompiledRules.of(version), source, measure))
+        results.append(measure_evaluate(CompiledRules.of(version), source, measure))
     return sorted(results, key=lambda r: (_ORDER[r.outcome], r.measure.code))
 
 
@@ -127,9 +138,61 @@ def entitlements_for_person(*, person: Person, on: date) -> list[MeasureOutcome]
     return _evaluate_catalogue(source=source, region_code=person.region_id, on=on)
 
 
-def entitlements_calculate(*, source: FactSource, region_code: str) -> list[MeasureOutcome]:
-    """The production rules applied to a hypothetical person; nothing is read or written."""
-    return _evaluate_catalogue(source=source, region_code=region_code, on=source.as_of)
+def entitlements_calculate(
+    *,
+    region_code: str,
+    on: date,
+    age: int,
+    sex: str,
+    spouse_age: int | None = None,
+    children_ages: list[int] = (),  # type: ignore[assignment]
+    monthly_family_income: Decimal | None = None,
+    statuses: list[Status] = (),  # type: ignore[assignment]
+    employed: bool = False,
+    pregnancy_week: int | None = None,
+) -> list[MeasureOutcome]:
+    """The production rules applied to a hypothetical family; no person's data is read.
+
+    Ages are whole years on `on`; the income is the family's total a month, the same for
+    every month counted. Raises DomainError for an unknown region.
+    """
+    if not Region.objects.filter(pk=region_code).exists():
+        raise DomainError(_("Unknown region %(code)s.") % {"code": region_code}, field="region")
+    subsistence = {
+        row["group"]: row["amount"]
+        for row in SubsistenceMinimum.objects.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+            region_id=region_code,
+            year=on.year,
+            valid_from__lte=on,
+        )
+        .order_by("valid_from")
+        .values("group", "amount")
+    }
+    months = [months_before(on, n) for n in range(1, INCOME_MONTHS_MAX + 1)]
+    source = HypotheticalFactSource(
+        as_of=on,
+        birth_date=years_before(on, age),
+        sex=sex,
+        death_date=None,
+        region=region_code,
+        municipality=None,
+        citizenship="RUS",
+        given_children=[
+            Member(f"child-{i}", years_before(on, a)) for i, a in enumerate(children_ages)
+        ],
+        given_spouses=[]
+        if spouse_age is None
+        else [Member("spouse", years_before(on, spouse_age))],
+        given_statuses=list(statuses),
+        given_employed=employed,
+        given_pregnancy_week=pregnancy_week,
+        incomes={}
+        if monthly_family_income is None
+        else {"self": dict.fromkeys(months, monthly_family_income)},
+        subsistence=subsistence,
+    )
+    return _evaluate_catalogue(source=source, region_code=region_code, on=on)
 
 
 def _region_persons(region_code: str) -> QuerySet[Person]:

@@ -1,0 +1,178 @@
+"""Back office of the catalogue: measures, their rules (checked, previewed, published) and
+entitlements with their explanations. Every list goes through the jurisdiction scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from measures.enums import RuleStatus
+from measures.models import ChannelPolicy, Entitlement, FunctionTransfer, Measure, RuleVersion
+from measures.rules import FACTS
+from measures.selectors import entitlement_explanation
+from measures.services.rules import rule_version_preview, rule_version_publish
+from platform_core.admin import ScopedAdmin
+from platform_core.errors import DomainError
+
+
+class ChannelPolicyInline(admin.TabularInline):
+    model = ChannelPolicy
+    extra = 0
+
+
+class FunctionTransferInline(admin.TabularInline):
+    model = FunctionTransfer
+    extra = 0
+
+
+class RuleVersionInline(admin.TabularInline):
+    model = RuleVersion
+    extra = 0
+    fields = ["version", "status", "valid_from", "valid_to", "eligibility", "amount"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Measure)
+class MeasureAdmin(ScopedAdmin):
+    list_display = ["code", "name", "level", "region", "mode", "provision", "is_demo"]
+    list_filter = ["level", "mode", "provision", "payee_role", "is_demo", "region"]
+    search_fields = ["code", "name", "legal_act"]
+    filter_horizontal = ["excludes", "capped_with"]
+    inlines = [ChannelPolicyInline, FunctionTransferInline, RuleVersionInline]
+    change_list_template = "admin/measures/measure/change_list.html"
+
+    def get_urls(self) -> list:
+        facts = path(
+            "facts/",
+            self.admin_site.admin_view(self.facts_view),
+            name="measures_measure_facts",
+        )
+        return [facts, *super().get_urls()]
+
+    def facts_view(self, request: HttpRequest) -> HttpResponse:
+        """The facts library, documented: what a rule may use, its type, meaning and owner."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Facts a rule may use"),
+            "facts": FACTS.values(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/measures/measure/facts.html", context)
+
+
+@admin.register(RuleVersion)
+class RuleVersionAdmin(ScopedAdmin):
+    list_display = [
+        "measure",
+        "version",
+        "status",
+        "valid_from",
+        "valid_to",
+        "published_at",
+        "preview_link",
+    ]
+    list_filter = ["status", "measure__level", "measure__region"]
+    search_fields = ["measure__code", "measure__name"]
+    readonly_fields = ["version", "status", "created_by", "published_by", "published_at"]
+    actions = ["publish"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A published or retired version is history: it is never edited, only superseded.
+        if obj is not None and obj.status != RuleStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: RuleVersion, form: Any, change: bool) -> None:
+        if not change:
+            latest = RuleVersion.objects.filter(measure=obj.measure).aggregate(n=Max("version"))
+            obj.version = (latest["n"] or 0) + 1
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Publish the selected drafts"))
+    def publish(self, request: HttpRequest, queryset: Any) -> None:
+        for version in queryset:
+            try:
+                rule_version_publish(rule_version=version, actor=request.user)
+            except (DomainError, ValidationError) as exc:
+                message = exc.message if isinstance(exc, DomainError) else "; ".join(exc.messages)
+                self.message_user(request, f"{version}: {message}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(v)s published.") % {"v": version})
+
+    def get_urls(self) -> list:
+        preview = path(
+            "<int:pk>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="measures_ruleversion_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """How many persons of the officer's region the rules find eligible, with examples."""
+        version = get_object_or_404(self.get_queryset(request), pk=pk)
+        organisation = request.user.organisation
+        region = request.GET.get("region") or (organisation.region_id if organisation else None)
+        preview = None
+        if region:
+            preview = rule_version_preview(
+                rule_version=version, region_code=region, on=timezone.localdate()
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Preview of %(v)s") % {"v": version},
+            "version": version,
+            "preview": preview,
+            "region": region,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/measures/ruleversion/preview.html", context)
+
+    def preview_link(self, obj: RuleVersion) -> str:
+        url = reverse("admin:measures_ruleversion_preview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Preview"))
+
+    preview_link.short_description = _("preview")  # type: ignore[attr-defined]
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(ScopedAdmin):
+    list_display = ["person", "measure", "rule_version", "as_of", "outcome", "amount"]
+    list_filter = ["outcome", "measure", "as_of"]
+    search_fields = ["person__snils", "person__last_name", "measure__code"]
+    raw_id_fields = ["person"]
+    readonly_fields = ["explanation"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("explanation"))
+    def explanation(self, obj: Entitlement) -> str:
+        evaluation = entitlement_explanation(entitlement=obj)
+        conditions = format_html_join(
+            "", "<li><code>{}</code>: {}</li>", ((c.text, c.value) for c in evaluation.conditions)
+        )
+        facts = format_html_join(
+            "",
+            "<li>{} <code>{}</code> = {} ({})</li>",
+            ((f.label, f.key, f.value, f.owner) for f in evaluation.facts),
+        )
+        return format_html("<ul>{}</ul><ul>{}</ul>", conditions, facts)

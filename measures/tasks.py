@@ -1,0 +1,33 @@
+"""Celery tasks of the measures app: ids and keyword arguments in, the work in services."""
+
+from datetime import date
+
+from celery import shared_task
+
+from measures.models import Measure
+from measures.services.entitlements import entitlement_sweep
+
+
+@shared_task(
+    name="measures.sweep_entitlements",
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def sweep_entitlements(*, measure_id: int, region_code: str, on: str) -> dict:
+    """Sweep one measure over a region; idempotent, so a retried task rewrites nothing."""
+    summary = entitlement_sweep(
+        measure=Measure.objects.get(pk=measure_id),
+        region_code=region_code,
+        on=date.fromisoformat(on),
+    )
+    return {
+        "measure": summary.measure,
+        "region": summary.region,
+        "as_of": summary.as_of.isoformat(),
+        "rule_version": summary.rule_version,
+        "persons": summary.persons,
+        "written": summary.written,
+        "outcomes": summary.outcomes,
+        "seconds": round(summary.seconds, 2),
+    }

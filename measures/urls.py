@@ -1,0 +1,21 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from measures import apis
+
+router = DefaultRouter()
+router.register("measures", apis.MeasureViewSet, basename="measure")
+router.register("rule-versions", apis.RuleVersionViewSet, basename="rule-version")
+router.register("entitlements", apis.EntitlementViewSet, basename="entitlement")
+
+urlpatterns = [
+    path("facts/", apis.FactsView.as_view(), name="fact-list"),
+    path("rules/check/", apis.RuleCheckView.as_view(), name="rule-check"),
+    path("calculator/", apis.CalculatorView.as_view(), name="calculator"),
+    path(
+        "persons/<int:person_id>/entitlements/",
+        apis.PersonEntitlementsView.as_view(),
+        name="person-entitlements",
+    ),
+    *router.urls,
+]
