@@ -62,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         databases.create_template()
         for name in selected:
             log(f"== {name}{' (quick)' if args.quick else ''}")
-            ctx = Context(quick=args.quick, fresh_database=databases.fresh, log=log)
+            ctx = Context(
+                quick=args.quick,
+                fresh_database=databases.fresh,
+                populated_database=lambda: databases.populated(quick=args.quick),
+                log=log,
+            )
             try:
                 with databases.fresh():
                     result = benchmarks[name].function(ctx)
@@ -139,14 +144,35 @@ class Databases:
             self.server_version = cursor.fetchone()[0]
         self._use(self.original_name)
 
+    def _populate(self, *, quick: bool) -> str:
+        """A template holding the synthetic region, made the first time one is asked for."""
+        from bench.benchmarks.population import AS_OF, REGION, SEED
+        from registries.services.population import population_generate
+
+        name = f"{self.prefix}_populated"
+        if name in self.created:
+            return name
+        persons = 50_000 if quick else 1_000_000
+        log(f"-- generating the {persons:,}-person region for the benchmarks that need it")
+        self._use(self.original_name)
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        self._use(name)
+        population_generate(region_code=REGION, persons=persons, seed=SEED, as_of=AS_OF)
+        self._use(self.original_name)
+        return name
+
+    def populated(self, *, quick: bool) -> contextlib.AbstractContextManager[None]:
+        return self.fresh(template=self._populate(quick=quick))
+
     @contextlib.contextmanager
-    def fresh(self) -> Iterator[None]:
+    def fresh(self, template: str | None = None) -> Iterator[None]:
         """Switch the default connection to a new database cloned from the template."""
         self.counter += 1
         name = f"{self.prefix}_{self.counter}"
         previous = self.connection.settings_dict["NAME"]
         self._use(self.original_name)
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template or self.template}"')
         self.created.append(name)
         self._use(name)
         try:

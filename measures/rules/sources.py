@@ -185,7 +185,7 @@ class PersonFactSource(FactSource):
 
     @staticmethod
     def _members(people) -> list[Member]:  # type: ignore[no-untyped-def]
-        unique = {p.pk: p for p in people}
+        unique = {p.pk: p for p in people.order_by()}
         return [Member(p.pk, p.birth_date, p.death_date, p.sex) for p in unique.values()]
 
     @cached_property
@@ -211,13 +211,15 @@ class PersonFactSource(FactSource):
 
     @cached_property
     def spouses(self) -> list[Member]:  # type: ignore[override]
-        marriages = Relation.objects.filter(self._active(), kind=RelationKind.SPOUSE)
-        return self._members(
-            Person.objects.filter(
-                Q(pk__in=marriages.filter(from_person=self.person).values("to_person"))
-                | Q(pk__in=marriages.filter(to_person=self.person).values("from_person"))
-            )
+        # Ids first: each side of the marriage has its own index, an OR of two IN sub-queries
+        # on the person table would scan it.
+        pairs = (
+            Relation.objects.filter(self._active(), kind=RelationKind.SPOUSE)
+            .filter(Q(from_person=self.person) | Q(to_person=self.person))
+            .values_list("from_person_id", "to_person_id")
         )
+        ids = {b if a == self.person.pk else a for a, b in pairs}
+        return self._members(Person.objects.filter(pk__in=ids).order_by()) if ids else []
 
     @cached_property
     def parents(self) -> list[Member]:  # type: ignore[override]

@@ -207,6 +207,11 @@ def population_generate(
                 code="snils_taken",
             ) from exc
         raise
+    # Fresh statistics, so the planner knows the tables grew by a region (set-based rule
+    # queries pick hash joins only when it does).
+    with connection.cursor() as cursor:
+        for model in (Person, Relation, PersonStatus, IncomeRecord):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
     return PopulationSummary(
         region_code=region_code,
         seed=seed,
