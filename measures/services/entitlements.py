@@ -44,6 +44,21 @@ class NoRuleInForce(DomainError):
     code = "no_rule_in_force"
 
 
+class MeasureNotInRegion(DomainError):
+    code = "measure_not_in_region"
+
+
+def measure_ensure_in_region(*, measure: Measure, region_code: str) -> None:
+    """Raise MeasureNotInRegion unless the measure is federal or the region's own."""
+    # Another region's rules over these persons would store entitlements nobody can have.
+    if measure.region_id is not None and measure.region_id != region_code:
+        raise MeasureNotInRegion(
+            _("Measure %(code)s is not given in region %(region)s.")
+            % {"code": measure.code, "region": region_code},
+            field="region",
+        )
+
+
 @dataclass(frozen=True)
 class CompiledRules:
     """A rule version's three rules, checked."""
@@ -200,7 +215,11 @@ def _region_persons(region_code: str) -> QuerySet[Person]:
 
 
 def entitlement_count(*, measure: Measure, region_code: str, on: date) -> dict[str, int]:
-    """How many persons of a region the rule in force finds eligible, not, and unknown."""
+    """How many persons of a region the rule in force finds eligible, not, and unknown.
+
+    Raises NoRuleInForce, MeasureNotInRegion.
+    """
+    measure_ensure_in_region(measure=measure, region_code=region_code)
     compiled = _compiled(measure, on)
     counts = rule_counts(rule=compiled.eligibility, on=on, persons=_region_persons(region_code))
     return {
@@ -232,12 +251,30 @@ class SweepSummary:
     seconds: float = 0.0
 
 
-def _sweep_sql(compiled: CompiledRules, *, persons: QuerySet[Person], on: date) -> tuple[str, list]:
-    """INSERT ... SELECT of entitlements: each fact once in an inner query, the rules over it."""
+STAGED_FACTS = "measures_sweep_facts"
+
+
+def _sweep_stage_sql(
+    compiled: CompiledRules, *, persons: QuerySet[Person], on: date
+) -> tuple[str, list]:
+    """A temporary table of each person's outcome, amount and facts: the facts once, set-based."""
     facts = facts_query(rules=compiled.rules(), on=on, persons=persons)
     eligible_sql, eligible_params = rule_sql(rule=compiled.eligibility, on=on, facts=facts)
     amount_sql, amount_params = rule_sql(rule=compiled.amount, on=on, facts=facts)
     facts_json = ", ".join(f"%s, {column}" for column in facts.columns.values())
+    sql = f"""
+        CREATE TEMPORARY TABLE {STAGED_FACTS} AS
+        SELECT s.id, {eligible_sql} AS ok, {amount_sql} AS amount,
+            jsonb_build_object({facts_json}) AS facts
+        FROM ({facts.sql}) s
+    """  # noqa: S608 (every part is compiled by Django or fact_sql with parameters)
+    return sql, [*eligible_params, *amount_params, *facts.columns, *facts.params]
+
+
+def _sweep_insert_sql(
+    compiled: CompiledRules, *, on: date, low: int, high: int
+) -> tuple[str, list]:
+    """INSERT the staged outcomes of one range of person ids; unchanged rows stay untouched."""
     table = Entitlement._meta.db_table
     sql = f"""
         INSERT INTO {table}
@@ -246,17 +283,14 @@ def _sweep_sql(compiled: CompiledRules, *, persons: QuerySet[Person], on: date) 
             CASE WHEN t.ok THEN %s WHEN NOT t.ok THEN %s ELSE %s END,
             CASE WHEN t.ok THEN ROUND(t.amount, 2) END,
             t.facts, %s
-        FROM (
-            SELECT s.id, {eligible_sql} AS ok, {amount_sql} AS amount,
-                jsonb_build_object({facts_json}) AS facts
-            FROM ({facts.sql}) s
-        ) t
+        FROM {STAGED_FACTS} t
+        WHERE t.id >= %s AND t.id < %s
         ON CONFLICT (measure_id, person_id, rule_version_id, as_of) DO UPDATE
             SET outcome = EXCLUDED.outcome, amount = EXCLUDED.amount,
                 facts = EXCLUDED.facts, evaluated_at = EXCLUDED.evaluated_at
             WHERE ({table}.outcome, {table}.amount, {table}.facts)
                 IS DISTINCT FROM (EXCLUDED.outcome, EXCLUDED.amount, EXCLUDED.facts)
-    """  # noqa: S608 (every part is compiled by Django or fact_sql with parameters)
+    """  # noqa: S608 (table names are ours; values are parameters)
     version = compiled.version
     params = [
         version.measure_id,
@@ -266,10 +300,8 @@ def _sweep_sql(compiled: CompiledRules, *, persons: QuerySet[Person], on: date) 
         Outcome.INELIGIBLE,
         Outcome.UNKNOWN,
         timezone.now(),
-        *eligible_params,
-        *amount_params,
-        *facts.columns,
-        *facts.params,
+        low,
+        high,
     ]
     return sql, params
 
@@ -284,27 +316,39 @@ def entitlement_sweep(
 ) -> SweepSummary:
     """Evaluate one measure for every person of a region and store an Entitlement for each.
 
-    Set-based: one INSERT ... SELECT per range of person ids, each in its own short
+    Set-based: the facts and outcomes of the whole region in one statement into a temporary
+    table, then one INSERT ... SELECT per range of person ids, each in its own short
     transaction. Idempotent: a repeated sweep with the same rule version and date rewrites
-    nothing unless an outcome, amount or fact changed. Raises NoRuleInForce.
+    nothing unless an outcome, amount or fact changed. Raises NoRuleInForce, MeasureNotInRegion.
     """
     started = time.perf_counter()
+    measure_ensure_in_region(measure=measure, region_code=region_code)
     compiled = _compiled(measure, on)
     summary = SweepSummary(
         measure=measure.code, region=region_code, as_of=on, rule_version=compiled.version.version
     )
     bounds = _region_persons(region_code).aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is not None:
-        for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
-            high = min(low + chunk_size, bounds["high"] + 1)
-            persons = _region_persons(region_code).filter(pk__gte=low, pk__lt=high)
-            sql, params = _sweep_sql(compiled, persons=persons, on=on)
-            with transaction.atomic(), connection.cursor() as cursor:
-                analytic_session(cursor)
-                cursor.execute(sql, params)
-                summary.written += cursor.rowcount
-            if progress:
-                progress(high - low)
+        stage_sql, stage_params = _sweep_stage_sql(
+            compiled, persons=_region_persons(region_code), on=on
+        )
+        with connection.cursor() as cursor:
+            try:
+                with transaction.atomic():
+                    analytic_session(cursor)
+                    cursor.execute(f"DROP TABLE IF EXISTS {STAGED_FACTS}")
+                    cursor.execute(stage_sql, stage_params)
+                # Short transactions for the writes; the staged table lives for the session.
+                for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
+                    high = min(low + chunk_size, bounds["high"] + 1)
+                    sql, params = _sweep_insert_sql(compiled, on=on, low=low, high=high)
+                    with transaction.atomic():
+                        cursor.execute(sql, params)
+                        summary.written += cursor.rowcount
+                    if progress:
+                        progress(high - low)
+            finally:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGED_FACTS}")
     counts = (
         Entitlement.objects.filter(
             measure=measure, rule_version=compiled.version, as_of=on, person__region_id=region_code
