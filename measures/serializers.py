@@ -11,7 +11,7 @@ from measures.enums import DATA_KIND_OWNERS, DataKind, Outcome
 from measures.models import ChannelPolicy, Entitlement, FunctionTransfer, Measure, RuleVersion
 from measures.rules.evaluate import Evaluation
 from measures.services.entitlements import MeasureOutcome
-from registries.enums import DisabilityGroup
+from registries.enums import DisabilityGroup, Sex
 
 
 class ParamSerializer(serializers.Serializer):
@@ -189,7 +189,7 @@ class CalculatorInputSerializer(serializers.Serializer):
     region = serializers.CharField(max_length=2)
     as_of = serializers.DateField(required=False)
     age = serializers.IntegerField(min_value=14, max_value=120)
-    sex = serializers.ChoiceField(choices=["M", "F"])
+    sex = serializers.ChoiceField(choices=Sex.choices)
     spouse_age = serializers.IntegerField(
         min_value=14, max_value=120, required=False, allow_null=True
     )

@@ -165,6 +165,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several apps use.
+    "ENUM_NAME_OVERRIDES": {
+        "SexEnum": "registries.enums.Sex",
+        "LifeEventKindEnum": "registries.enums.LifeEventKind",
+        "StatusKindEnum": "registries.enums.StatusKind",
+        "OrganisationKindEnum": "platform_core.enums.OrganisationKind",
+        "DisabilityGroupEnum": "registries.enums.DisabilityGroup",
+    },
 }
 
 # Celery: with no broker configured, tasks run in-process (eager) so the demo works alone.
