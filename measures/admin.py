@@ -23,6 +23,8 @@ from measures.selectors import entitlement_explanation
 from measures.services.rules import rule_version_preview, rule_version_publish
 from platform_core.admin import ScopedAdmin
 from platform_core.errors import DomainError
+from platform_core.scoping import scope_queryset
+from registries.models import Person
 
 
 class ChannelPolicyInline(admin.TabularInline):
@@ -104,7 +106,8 @@ class RuleVersionAdmin(ScopedAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Publish the selected drafts"))
+    # Without `permissions` an action is offered to whoever may view the list.
+    @admin.action(description=_("Publish the selected drafts"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: Any) -> None:
         for version in queryset:
             try:
@@ -129,10 +132,21 @@ class RuleVersionAdmin(ScopedAdmin):
         organisation = request.user.organisation
         region = request.GET.get("region") or (organisation.region_id if organisation else None)
         preview = None
-        if region:
-            preview = rule_version_preview(
-                rule_version=version, region_code=region, on=timezone.localdate()
-            )
+        # The sample shows personal data: only of a region whose persons the user may see.
+        if (
+            region
+            and not scope_queryset(
+                Person.objects.filter(region_id=region), user=request.user
+            ).exists()
+        ):
+            self.message_user(request, _("You see no persons in this region."), messages.ERROR)
+        elif region:
+            try:
+                preview = rule_version_preview(
+                    rule_version=version, region_code=region, on=timezone.localdate()
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Preview of %(v)s") % {"v": version},

@@ -121,6 +121,8 @@ class MeasureViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = MeasureSerializer
     filterset_class = MeasureFilter
     lookup_field = "code"
+    # Codes contain dots (federal.birth_allowance); the router's default stops at a dot.
+    lookup_value_regex = "[^/]+"
 
     @extend_schema(request=RuleVersionInputSerializer, responses=RuleVersionSerializer)
     @action(detail=True, methods=["get", "post"], url_path="rules")
@@ -182,6 +184,7 @@ class PersonEntitlementsView(APIView):
 
     @extend_schema(parameters=[ON], responses=MeasureOutcomeSerializer(many=True))
     def get(self, request: Request, person_id: int) -> Response:
+        on = _date_param(request)  # before the log: a refused request opens no file
         person = get_object_or_404(
             scope_queryset(Person.objects.all(), user=request.user), pk=person_id
         )
@@ -191,7 +194,7 @@ class PersonEntitlementsView(APIView):
             channel="api",
             remote_addr=request.META.get("REMOTE_ADDR"),
         )
-        outcomes = entitlements_for_person(person=person, on=_date_param(request))
+        outcomes = entitlements_for_person(person=person, on=on)
         return Response(MeasureOutcomeSerializer(outcomes, many=True).data)
 
 

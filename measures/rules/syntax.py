@@ -14,7 +14,7 @@ evaluators (Python and SQL) walk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -308,15 +308,42 @@ def _describe(error: UnexpectedInput, text: str) -> Problem:
     )
 
 
+# Every later stage (transform, checker, evaluator, SQL compiler, PostgreSQL's planner) recurses
+# over the tree; a bound far above any real rule keeps them all within their stack.
+MAX_DEPTH = 200
+
+
+def _depth(root: Node) -> int:
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for f in fields(node):
+            value = getattr(node, f.name)
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                child = item[1] if isinstance(item, tuple) else item
+                if isinstance(child, Node):
+                    stack.append((child, depth + 1))
+    return deepest
+
+
 def parse(text: str) -> Node:
     """Parse rule text into a syntax tree; raise RuleSyntaxError naming line and column."""
     if not text.strip():
         raise RuleSyntaxError(Problem(1, 1, _("The rule is empty.")))
+    too_deep = Problem(
+        1, 1, _("The rule is nested too deeply (more than %(n)d levels).") % {"n": MAX_DEPTH}
+    )
     try:
-        tree = _PARSER.parse(text)
+        node = _Build().transform(_PARSER.parse(text))
     except UnexpectedInput as error:
         raise RuleSyntaxError(_describe(error, text)) from None
-    return _Build().transform(tree)
+    except RecursionError:
+        raise RuleSyntaxError(too_deep) from None
+    if _depth(node) > MAX_DEPTH:
+        raise RuleSyntaxError(too_deep)
+    return node
 
 
 def source_of(node: Node, text: str) -> str:

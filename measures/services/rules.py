@@ -15,7 +15,12 @@ from measures.enums import RuleStatus
 from measures.models import Measure, RuleVersion
 from measures.rules import PersonFactSource
 from measures.rules.query import rule_counts, rule_sample
-from measures.services.entitlements import CompiledRules, MeasureOutcome, measure_evaluate
+from measures.services.entitlements import (
+    CompiledRules,
+    MeasureOutcome,
+    measure_ensure_in_region,
+    measure_evaluate,
+)
 from platform_core.errors import Conflict
 from platform_core.models import User
 from platform_core.scoping import ensure_in_scope
@@ -113,7 +118,9 @@ def rule_version_preview(
     """Count the persons of a region the rules find eligible, with explained examples.
 
     Nothing is written. The sample: the first persons by id the rule does not exclude.
+    Raises MeasureNotInRegion for another region's measure.
     """
+    measure_ensure_in_region(measure=rule_version.measure, region_code=region_code)
     compiled = CompiledRules.of(rule_version)
     persons = Person.objects.filter(region_id=region_code)
     counts = rule_counts(rule=compiled.eligibility, on=on, persons=persons)
