@@ -3,6 +3,7 @@ entitlements with their explanations. Every list goes through the jurisdiction s
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import admin, messages
@@ -101,6 +102,8 @@ class RuleVersionAdmin(ScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: RuleVersion, form: Any, change: bool) -> None:
         if not change:
+            # The admin's save runs in a transaction: the lock serialises concurrent adds.
+            Measure.objects.select_for_update().get(pk=obj.measure_id)
             latest = RuleVersion.objects.filter(measure=obj.measure).aggregate(n=Max("version"))
             obj.version = (latest["n"] or 0) + 1
             obj.created_by = request.user
@@ -131,6 +134,13 @@ class RuleVersionAdmin(ScopedAdmin):
         version = get_object_or_404(self.get_queryset(request), pk=pk)
         organisation = request.user.organisation
         region = request.GET.get("region") or (organisation.region_id if organisation else None)
+        # As of ?on=, else the day the version comes into force if that is still ahead.
+        on = max(timezone.localdate(), version.valid_from)
+        if request.GET.get("on"):
+            try:
+                on = date.fromisoformat(request.GET["on"])
+            except ValueError:
+                self.message_user(request, _("Enter a date as YYYY-MM-DD."), messages.ERROR)
         preview = None
         # The sample shows personal data: only of a region whose persons the user may see.
         if (
@@ -142,9 +152,7 @@ class RuleVersionAdmin(ScopedAdmin):
             self.message_user(request, _("You see no persons in this region."), messages.ERROR)
         elif region:
             try:
-                preview = rule_version_preview(
-                    rule_version=version, region_code=region, on=timezone.localdate()
-                )
+                preview = rule_version_preview(rule_version=version, region_code=region, on=on)
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         context = {

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -55,6 +56,12 @@ def _date_param(request: Request, name: str = "on") -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise serializers.ValidationError({name: [_("Enter a date as YYYY-MM-DD.")]}) from None
+
+
+def _require(request: Request, permission: str) -> None:
+    """Writing rules needs the role's permission as well as the organisation's powers."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(_("Your role does not allow changing rules."))
 
 
 class FactsView(APIView):
@@ -131,6 +138,7 @@ class MeasureViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         if request.method == "GET":
             versions = measure.rule_versions.order_by("-version")
             return Response(RuleVersionSerializer(versions, many=True).data)
+        _require(request, "measures.add_ruleversion")
         data = RuleVersionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = rule_version_create(measure=measure, actor=request.user, **data.validated_data)
@@ -147,6 +155,7 @@ class RuleVersionViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=RuleVersionSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
+        _require(request, "measures.change_ruleversion")
         version = rule_version_publish(rule_version=self.get_object(), actor=request.user)
         return Response(RuleVersionSerializer(version).data)
 

@@ -184,7 +184,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"platform_core.*": {"queue": "events"}}
+CELERY_TASK_ROUTES = {
+    "platform_core.*": {"queue": "events"},
+    # Region-wide sweeps take seconds to minutes: apart, so they never delay event handlers.
+    "measures.*": {"queue": "measures"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {"task": "platform_core.dispatch_outbox", "schedule": 5.0},
