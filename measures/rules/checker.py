@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from measures.enums import ValueType
 from measures.rules.facts import FACTS, Fact
@@ -199,7 +200,11 @@ class _Checker:
         if len(args) > len(definition.params):
             self.problem(
                 node,
-                _("'%(name)s' takes at most %(count)d arguments.")
+                ngettext(
+                    "'%(name)s' takes at most %(count)d argument.",
+                    "'%(name)s' takes at most %(count)d arguments.",
+                    len(definition.params),
+                )
                 % {"name": name, "count": len(definition.params)},
             )
         for param, arg in zip(definition.params, args, strict=False):

@@ -4,6 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
@@ -22,6 +23,11 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(
             _("%(value)r is not a date in the form 2025-01-31.") % {"value": text}
         ) from None
+
+
+def _grouped(number: int) -> str:
+    """A count with the active language's thousands separator (12 345 in Russian)."""
+    return number_format(number, force_grouping=True)
 
 
 class Command(BaseCommand):
@@ -66,9 +72,9 @@ class Command(BaseCommand):
                     "region": summary.region,
                     "date": summary.as_of.isoformat(),
                     "version": summary.rule_version,
-                    "persons": f"{summary.persons:,}",
+                    "persons": _grouped(summary.persons),
                     "seconds": f"{summary.seconds:.1f}",
-                    "written": f"{summary.written:,}",
+                    "written": _grouped(summary.written),
                 }
             )
         )

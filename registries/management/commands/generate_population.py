@@ -4,6 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
@@ -18,6 +19,11 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(
             _("%(value)r is not a date in the form 2025-01-31.") % {"value": text}
         ) from None
+
+
+def _grouped(number: int) -> str:
+    """A count with the active language's thousands separator (12 345 in Russian)."""
+    return number_format(number, force_grouping=True)
 
 
 class Command(BaseCommand):
@@ -75,9 +81,9 @@ class Command(BaseCommand):
                 % {
                     "region": region,
                     "seed": seed,
-                    "persons": f"{summary.persons:,}",
+                    "persons": _grouped(summary.persons),
                     "seconds": f"{summary.seconds:.1f}",
-                    "rate": f"{summary.persons_per_second:,.0f}",
+                    "rate": _grouped(round(summary.persons_per_second)),
                 }
             )
         )
@@ -85,9 +91,9 @@ class Command(BaseCommand):
             "  "
             + _("relations %(relations)s; statuses %(statuses)s; incomes %(incomes)s")
             % {
-                "relations": f"{summary.relations:,}",
-                "statuses": f"{summary.statuses:,}",
-                "incomes": f"{summary.incomes:,}",
+                "relations": _grouped(summary.relations),
+                "statuses": _grouped(summary.statuses),
+                "incomes": _grouped(summary.incomes),
             }
         )
         self.stdout.write(
@@ -97,10 +103,10 @@ class Command(BaseCommand):
                 "%(large)s; under guardianship %(guardianships)s"
             )
             % {
-                "deaths": f"{summary.deaths:,}",
-                "families": f"{summary.families_with_children:,}",
-                "large": f"{summary.large_families:,}",
-                "guardianships": f"{summary.guardianships:,}",
+                "deaths": _grouped(summary.deaths),
+                "families": _grouped(summary.families_with_children),
+                "large": _grouped(summary.large_families),
+                "guardianships": _grouped(summary.guardianships),
             }
         )
         if summary.persons:
@@ -110,6 +116,6 @@ class Command(BaseCommand):
                 % {
                     "first": summary.snils_first,
                     "last": summary.snils_last,
-                    "newborns": f"{summary.without_snils:,}",
+                    "newborns": _grouped(summary.without_snils),
                 }
             )
