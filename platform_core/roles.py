@@ -40,6 +40,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.OFFICER: {
         **{m: ("view", "add", "change") for m in PERSONAL_DATA},
         **{m: ("view",) for m in REFERENCE_DATA + MEASURES_CATALOGUE + ENTITLEMENTS},
+        # Officers write, preview and publish their region's rules; the catalogue itself is
+        # the supervisors'.
+        "measures.ruleversion": ("view", "add", "change"),
         "registries.insurer": ("view",),
     },
     Role.SUPERVISOR: {

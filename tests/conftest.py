@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 
 from platform_core.enums import OrganisationKind, Power, Role
 from platform_core.models import Municipality, Organisation, Region, User
@@ -40,13 +41,20 @@ def komsomolsk(region_27) -> Municipality:
 
 
 def make_staff(username: str, organisation: Organisation, role: str = Role.OFFICER) -> User:
-    return User.objects.create_user(
+    """A staff user in their role's group, with its permissions, as the admin makes them."""
+    from platform_core.roles import roles_sync, user_role_apply
+
+    if not Group.objects.filter(name=role).exists():
+        roles_sync()
+    user = User.objects.create_user(
         username=username,
         password="pass-Word-123",
         organisation=organisation,
         role=role,
         is_staff=True,
     )
+    user_role_apply(user=user)
+    return user
 
 
 @pytest.fixture

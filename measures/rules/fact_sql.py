@@ -306,6 +306,10 @@ def _alive_column(on: date, args: Mapping[str, Any]) -> Any:
     return ExpressionWrapper(alive, output_field=BooleanField())
 
 
+# Facts derived from the whole family (relations of both kinds and a year of incomes): a
+# staged evaluation computes them only for the persons the other facts leave undecided.
+EXPENSIVE_FACTS = {"family_size", "family_income_per_capita"}
+
 FACT_SQL: dict[str, Callable[[date, Mapping[str, Any]], Any]] = {
     "age": lambda on, args: AgeYears(on, F("birth_date")),
     "sex": lambda on, args: F("sex"),

@@ -13,9 +13,11 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
+from measures.enums import ValueType
 from measures.rules.checker import CheckedRule
-from measures.rules.fact_sql import FACT_SQL, Grouped
+from measures.rules.fact_sql import EXPENSIVE_FACTS, FACT_SQL, Grouped
 from measures.rules.facts import fact_key
 from measures.rules.sql import rule_expression
 from registries.models import Person
@@ -46,8 +48,20 @@ def _compile(expression: Any) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
-def facts_query(*, rules: list[CheckedRule], on: date, persons: QuerySet[Person]) -> FactsQuery:
-    """The facts the rules use, for the persons of a queryset, as of a date."""
+SQL_TYPES = {ValueType.NUMBER: "numeric", ValueType.BOOL: "boolean", ValueType.TEXT: "text"}
+
+
+def facts_query(
+    *,
+    rules: list[CheckedRule],
+    on: date,
+    persons: QuerySet[Person],
+    unknown: frozenset[str] = frozenset(),
+) -> FactsQuery:
+    """The facts the rules use, for the persons of a queryset, as of a date.
+
+    Facts named in `unknown` are not computed: their columns are NULL (see stage_values).
+    """
     facts: dict[str, tuple] = {}
     for rule in rules:
         for definition, args in rule.facts.values():
@@ -58,7 +72,9 @@ def facts_query(*, rules: list[CheckedRule], on: date, persons: QuerySet[Person]
     columns = {}
     for index, (key, (definition, args)) in enumerate(facts.items()):
         built = FACT_SQL[definition.name](on, args)
-        if isinstance(built, Grouped):
+        if definition.name in unknown:
+            select.append(f"NULL::{SQL_TYPES[definition.type]} AS f{index}")
+        elif isinstance(built, Grouped):
             sql, params = built.render(persons_sql, tuple(persons_params))
             joins.append(
                 f'LEFT JOIN ({sql}) g{index} ON g{index}.key = "{PERSON_TABLE}"."{built.on}"'
@@ -84,43 +100,105 @@ def rule_sql(*, rule: CheckedRule | None, on: date, facts: FactsQuery) -> tuple[
     return _compile(rule_expression(rule=rule, as_of=on, columns=facts.columns))
 
 
+def _values_select(
+    *,
+    value: CheckedRule,
+    amount: CheckedRule | None,
+    on: date,
+    persons: QuerySet[Person],
+    unknown: frozenset[str],
+) -> tuple[str, list[Any]]:
+    rules = [r for r in (value, amount) if r is not None]
+    facts = facts_query(rules=rules, on=on, persons=persons, unknown=unknown)
+    value_sql, value_params = rule_sql(rule=value, on=on, facts=facts)
+    amount_sql, amount_params = rule_sql(rule=amount, on=on, facts=facts)
+    facts_json = ", ".join(f"%s, {column}" for column in facts.columns.values())
+    sql = (
+        f"SELECT s.id, {value_sql} AS value, {amount_sql} AS amount, "
+        f"jsonb_build_object({facts_json}) AS facts FROM ({facts.sql}) s"
+    )
+    return sql, [*value_params, *amount_params, *facts.columns, *facts.params]
+
+
+def stage_values(
+    cursor,  # type: ignore[no-untyped-def]
+    *,
+    table: str,
+    value: CheckedRule,
+    on: date,
+    persons: QuerySet[Person],
+    amount: CheckedRule | None = None,
+) -> None:
+    """Fill a temporary table (id, value, amount, facts) with a rule's value for each person.
+
+    Staged: the expensive facts (the family's composition and income) are first taken as
+    unknown. In the rule language, as in SQL's three-valued logic, a value that is definite
+    with some facts unknown stays the same whatever they turn out to be; so only the persons
+    still undecided (and those eligible whose amount needs such a fact) get them computed.
+    The facts a decided person's row stores are the ones the outcome rested on.
+    """
+    rules = [r for r in (value, amount) if r is not None]
+    needed = {d.name for r in rules for d, _args in r.facts.values()}
+    expensive = frozenset(needed & EXPENSIVE_FACTS)
+    cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_rest")
+    first, params = _values_select(
+        value=value, amount=amount, on=on, persons=persons, unknown=expensive
+    )
+    cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {first}", params)
+    if not expensive:
+        return
+    amount_needs = amount is not None and any(
+        d.name in expensive for d, _args in amount.facts.values()
+    )
+    undecided = "value IS NOT FALSE" if amount_needs else "value IS NULL"
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {table}_rest AS SELECT id FROM {table} WHERE {undecided}"
+    )
+    cursor.execute(f"DELETE FROM {table} WHERE {undecided}")
+    cursor.execute(f"ANALYZE {table}_rest")
+    rest = Person.objects.filter(pk__in=RawSQL(f"SELECT id FROM {table}_rest", ()))  # noqa: S611
+    second, params = _values_select(
+        value=value, amount=amount, on=on, persons=rest, unknown=frozenset()
+    )
+    cursor.execute(f"INSERT INTO {table} {second}", params)
+    cursor.execute(f"DROP TABLE {table}_rest")
+
+
+STAGE_TABLE = "measures_rule_values"
+
+
 def rule_values(*, rule: CheckedRule, on: date, persons: QuerySet[Person]) -> dict[int, Any]:
     """The rule's value for each person of a (small) queryset, computed in SQL."""
-    facts = facts_query(rules=[rule], on=on, persons=persons)
-    value_sql, value_params = rule_sql(rule=rule, on=on, facts=facts)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.id, {value_sql} FROM ({facts.sql}) s",
-            [*value_params, *facts.params],
-        )
-        return dict(cursor.fetchall())
+    with transaction.atomic(), connection.cursor() as cursor:
+        stage_values(cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons)
+        cursor.execute(f"SELECT id, value FROM {STAGE_TABLE}")
+        values = dict(cursor.fetchall())
+        cursor.execute(f"DROP TABLE {STAGE_TABLE}")
+    return values
 
 
 def rule_counts(*, rule: CheckedRule, on: date, persons: QuerySet[Person]) -> dict[str, int]:
-    """How many persons the rule finds true, false and unknown, in one statement."""
-    facts = facts_query(rules=[rule], on=on, persons=persons)
-    value_sql, value_params = rule_sql(rule=rule, on=on, facts=facts)
+    """How many persons the rule finds true, false and unknown."""
     with transaction.atomic(), connection.cursor() as cursor:
         analytic_session(cursor)
+        stage_values(cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons)
         cursor.execute(
-            f"""SELECT COUNT(*) FILTER (WHERE t.ok), COUNT(*) FILTER (WHERE NOT t.ok),
-                    COUNT(*) FILTER (WHERE t.ok IS NULL)
-                FROM (SELECT {value_sql} AS ok FROM ({facts.sql}) s) t""",
-            [*value_params, *facts.params],
+            f"""SELECT COUNT(*) FILTER (WHERE value), COUNT(*) FILTER (WHERE NOT value),
+                COUNT(*) FILTER (WHERE value IS NULL) FROM {STAGE_TABLE}"""
         )
         true, false, unknown = cursor.fetchone()
+        cursor.execute(f"DROP TABLE {STAGE_TABLE}")
     return {"true": true, "false": false, "unknown": unknown}
 
 
 def rule_sample(*, rule: CheckedRule, on: date, persons: QuerySet[Person], size: int) -> list[int]:
     """The first `size` persons by id for whom the rule is true or unknown."""
-    facts = facts_query(rules=[rule], on=on, persons=persons)
-    value_sql, value_params = rule_sql(rule=rule, on=on, facts=facts)
     with transaction.atomic(), connection.cursor() as cursor:
         analytic_session(cursor)
+        stage_values(cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons)
         cursor.execute(
-            f"SELECT s.id FROM ({facts.sql}) s WHERE ({value_sql}) IS NOT FALSE "
-            "ORDER BY s.id LIMIT %s",
-            [*facts.params, *value_params, size],
+            f"SELECT id FROM {STAGE_TABLE} WHERE value IS NOT FALSE ORDER BY id LIMIT %s", [size]
         )
-        return [row[0] for row in cursor.fetchall()]
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"DROP TABLE {STAGE_TABLE}")
+    return ids

@@ -108,8 +108,14 @@ class _Compiler:
             args = [self.compile(a) for a in node.args]
             if node.name == "round":
                 if len(args) == 1:
-                    return Template("ROUND({0})", *args, output_field=DecimalField())
-                return Template("ROUND({0}, ({1})::integer)", *args, output_field=DecimalField())
+                    return Template("ROUND(({0})::numeric)", *args, output_field=DecimalField())
+                return Template(
+                    # An integer fact (age) would pick round(double precision), which takes
+                    # no places: numeric keeps the decimal rounding of the Python evaluator.
+                    "ROUND(({0})::numeric, ({1})::integer)",
+                    *args,
+                    output_field=DecimalField(),
+                )
             function = "LEAST" if node.name == "min" else "GREATEST"
             # LEAST and GREATEST skip NULLs; the language says unknown in, unknown out.
             nulls = " OR ".join(f"{{{i}}} IS NULL" for i in range(len(args)))

@@ -24,7 +24,7 @@ from measures.rules import (
     rule_check,
     rule_evaluate,
 )
-from measures.rules.query import analytic_session, facts_query, rule_counts, rule_sql
+from measures.rules.query import analytic_session, rule_counts, stage_values
 from measures.rules.sources import (
     INCOME_MONTHS_MAX,
     Member,
@@ -254,23 +254,6 @@ class SweepSummary:
 STAGED_FACTS = "measures_sweep_facts"
 
 
-def _sweep_stage_sql(
-    compiled: CompiledRules, *, persons: QuerySet[Person], on: date
-) -> tuple[str, list]:
-    """A temporary table of each person's outcome, amount and facts: the facts once, set-based."""
-    facts = facts_query(rules=compiled.rules(), on=on, persons=persons)
-    eligible_sql, eligible_params = rule_sql(rule=compiled.eligibility, on=on, facts=facts)
-    amount_sql, amount_params = rule_sql(rule=compiled.amount, on=on, facts=facts)
-    facts_json = ", ".join(f"%s, {column}" for column in facts.columns.values())
-    sql = f"""
-        CREATE TEMPORARY TABLE {STAGED_FACTS} AS
-        SELECT s.id, {eligible_sql} AS ok, {amount_sql} AS amount,
-            jsonb_build_object({facts_json}) AS facts
-        FROM ({facts.sql}) s
-    """  # noqa: S608 (every part is compiled by Django or fact_sql with parameters)
-    return sql, [*eligible_params, *amount_params, *facts.columns, *facts.params]
-
-
 def _sweep_insert_sql(
     compiled: CompiledRules, *, on: date, low: int, high: int
 ) -> tuple[str, list]:
@@ -280,8 +263,8 @@ def _sweep_insert_sql(
         INSERT INTO {table}
             (person_id, measure_id, rule_version_id, as_of, outcome, amount, facts, evaluated_at)
         SELECT t.id, %s, %s, %s,
-            CASE WHEN t.ok THEN %s WHEN NOT t.ok THEN %s ELSE %s END,
-            CASE WHEN t.ok THEN ROUND(t.amount, 2) END,
+            CASE WHEN t.value THEN %s WHEN NOT t.value THEN %s ELSE %s END,
+            CASE WHEN t.value THEN ROUND(t.amount, 2) END,
             t.facts, %s
         FROM {STAGED_FACTS} t
         WHERE t.id >= %s AND t.id < %s
@@ -329,15 +312,18 @@ def entitlement_sweep(
     )
     bounds = _region_persons(region_code).aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is not None:
-        stage_sql, stage_params = _sweep_stage_sql(
-            compiled, persons=_region_persons(region_code), on=on
-        )
         with connection.cursor() as cursor:
             try:
                 with transaction.atomic():
                     analytic_session(cursor)
-                    cursor.execute(f"DROP TABLE IF EXISTS {STAGED_FACTS}")
-                    cursor.execute(stage_sql, stage_params)
+                    stage_values(
+                        cursor,
+                        table=STAGED_FACTS,
+                        value=compiled.eligibility,
+                        amount=compiled.amount,
+                        on=on,
+                        persons=_region_persons(region_code),
+                    )
                 # Short transactions for the writes; the staged table lives for the session.
                 for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
                     high = min(low + chunk_size, bounds["high"] + 1)

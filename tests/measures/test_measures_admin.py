@@ -10,6 +10,8 @@ from django.utils import timezone
 from measures.enums import Outcome, RuleStatus
 from measures.models import Entitlement, RuleVersion
 from measures.services.entitlements import entitlement_count, entitlement_sweep
+from platform_core.enums import Role
+from tests.conftest import make_staff
 from tests.measures.families import (
     ON,
     SCHOOLCHILD,
@@ -167,15 +169,16 @@ class TestRuleVersions:
         assert response.status_code == 200
         assert "Only a draft can be published." in response.content.decode()
 
-    def test_an_officer_who_may_only_view_cannot_publish(
-        self, officer_27, supervisor_27, loaded_catalogue
+    def test_a_user_who_may_only_view_cannot_publish(
+        self, ministry_27, supervisor_27, loaded_catalogue
     ):
         admin_client(supervisor_27).post(
             reverse("admin:measures_ruleversion_add"), draft_form(SCHOOLCHILD)
         )
         version = RuleVersion.objects.get(measure__code=SCHOOLCHILD, version=2)
 
-        admin_client(officer_in_group(officer_27)).post(
+        auditor = make_staff("auditor27", ministry_27, role=Role.AUDITOR)
+        admin_client(auditor).post(
             reverse("admin:measures_ruleversion_changelist"),
             {"action": "publish", "_selected_action": [version.pk]},
         )
