@@ -197,20 +197,20 @@ def _family_size(on: date, args: Mapping[str, Any]) -> Grouped:
 
 
 def _family_income_per_capita(on: date, args: Mapping[str, Any]) -> Grouped:
-    # The family with the person in it; a member's incomes in the window summed once.
+    # The family with the person in it, materialised once; only its members' incomes in the
+    # window are summed (one total per member), then divided per person.
     return Grouped(
-        f"""SELECT f.key,
-            ROUND(SUM(i.total) / (%(months)s * COUNT(*)), 2) AS value
-        FROM (
-            SELECT p.id AS key, p.id AS member FROM registries_person p
-            WHERE p.id IN (%(persons)s)
+        f"""WITH f AS MATERIALIZED (
+            SELECT x.id AS key, x.id AS member FROM (%(persons)s) x
             UNION ALL ({_members_sql()})
-        ) f
-        LEFT JOIN (
+        ), i AS (
             SELECT person_id, SUM(amount) AS total FROM registries_incomerecord
             WHERE month >= %(start)s AND month < %(end)s
+                AND person_id IN (SELECT member FROM f)
             GROUP BY person_id
-        ) i ON i.person_id = f.member
+        )
+        SELECT f.key, ROUND(SUM(i.total) / (%(months)s * COUNT(*)), 2) AS value
+        FROM f LEFT JOIN i ON i.person_id = f.member
         GROUP BY f.key""",
         {
             **_members_params(on),

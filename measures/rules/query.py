@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 
 from measures.enums import ValueType
 from measures.rules.checker import CheckedRule
@@ -55,18 +54,22 @@ def facts_query(
     *,
     rules: list[CheckedRule],
     on: date,
-    persons: QuerySet[Person],
+    persons: QuerySet[Person] | str,
     unknown: frozenset[str] = frozenset(),
 ) -> FactsQuery:
     """The facts the rules use, for the persons of a queryset, as of a date.
 
-    Facts named in `unknown` are not computed: their columns are NULL (see stage_values).
+    `persons` may also be an SQL query of ids (a staging table). Facts named in `unknown`
+    are not computed: their columns are NULL (see stage_values).
     """
     facts: dict[str, tuple] = {}
     for rule in rules:
         for definition, args in rule.facts.values():
             facts.setdefault(fact_key(definition.name, args), (definition, args))
-    persons_sql, persons_params = persons.order_by().values("pk").query.sql_with_params()
+    if isinstance(persons, str):
+        persons_sql, persons_params = persons, ()
+    else:
+        persons_sql, persons_params = persons.order_by().values("pk").query.sql_with_params()
     select, select_params = [f'"{PERSON_TABLE}"."id" AS id'], []
     joins, join_params = [], []
     columns = {}
@@ -105,19 +108,21 @@ def _values_select(
     value: CheckedRule,
     amount: CheckedRule | None,
     on: date,
-    persons: QuerySet[Person],
+    persons: QuerySet[Person] | str,
     unknown: frozenset[str],
+    with_facts: bool,
 ) -> tuple[str, list[Any]]:
     rules = [r for r in (value, amount) if r is not None]
     facts = facts_query(rules=rules, on=on, persons=persons, unknown=unknown)
     value_sql, value_params = rule_sql(rule=value, on=on, facts=facts)
     amount_sql, amount_params = rule_sql(rule=amount, on=on, facts=facts)
-    facts_json = ", ".join(f"%s, {column}" for column in facts.columns.values())
+    keys = list(facts.columns) if with_facts else []
+    facts_json = ", ".join(f"%s, {facts.columns[key]}" for key in keys)
     sql = (
         f"SELECT s.id, {value_sql} AS value, {amount_sql} AS amount, "
         f"jsonb_build_object({facts_json}) AS facts FROM ({facts.sql}) s"
     )
-    return sql, [*value_params, *amount_params, *facts.columns, *facts.params]
+    return sql, [*value_params, *amount_params, *keys, *facts.params]
 
 
 def stage_values(
@@ -128,6 +133,7 @@ def stage_values(
     on: date,
     persons: QuerySet[Person],
     amount: CheckedRule | None = None,
+    with_facts: bool = False,
 ) -> None:
     """Fill a temporary table (id, value, amount, facts) with a rule's value for each person.
 
@@ -135,14 +141,20 @@ def stage_values(
     unknown. In the rule language, as in SQL's three-valued logic, a value that is definite
     with some facts unknown stays the same whatever they turn out to be; so only the persons
     still undecided (and those eligible whose amount needs such a fact) get them computed.
-    The facts a decided person's row stores are the ones the outcome rested on.
+    With `with_facts`, each row keeps its facts as JSON: for a person decided early, the
+    ones the outcome rested on.
     """
     rules = [r for r in (value, amount) if r is not None]
     needed = {d.name for r in rules for d, _args in r.facts.values()}
     expensive = frozenset(needed & EXPENSIVE_FACTS)
     cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_rest")
     first, params = _values_select(
-        value=value, amount=amount, on=on, persons=persons, unknown=expensive
+        value=value,
+        amount=amount,
+        on=on,
+        persons=persons,
+        unknown=expensive,
+        with_facts=with_facts,
     )
     cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {first}", params)
     if not expensive:
@@ -156,9 +168,13 @@ def stage_values(
     )
     cursor.execute(f"DELETE FROM {table} WHERE {undecided}")
     cursor.execute(f"ANALYZE {table}_rest")
-    rest = Person.objects.filter(pk__in=RawSQL(f"SELECT id FROM {table}_rest", ()))  # noqa: S611
     second, params = _values_select(
-        value=value, amount=amount, on=on, persons=rest, unknown=frozenset()
+        value=value,
+        amount=amount,
+        on=on,
+        persons=f"SELECT id FROM {table}_rest",
+        unknown=frozenset(),
+        with_facts=with_facts,
     )
     cursor.execute(f"INSERT INTO {table} {second}", params)
     cursor.execute(f"DROP TABLE {table}_rest")

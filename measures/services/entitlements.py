@@ -323,6 +323,7 @@ def entitlement_sweep(
                         amount=compiled.amount,
                         on=on,
                         persons=_region_persons(region_code),
+                        with_facts=True,
                     )
                 # Short transactions for the writes; the staged table lives for the session.
                 for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
