@@ -1,33 +1,18 @@
-import argparse
 import sys
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from measures.enums import Outcome
 from measures.models import Measure
 from measures.services.entitlements import entitlement_sweep
+from platform_core.commands import grouped, iso_date
 from platform_core.errors import DomainError
 from platform_core.models import Region
 from registries.models import Person
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            _("%(value)r is not a date in the form 2025-01-31.") % {"value": text}
-        ) from None
-
-
-def _grouped(number: int) -> str:
-    """A count with the active language's thousands separator (12 345 in Russian)."""
-    return number_format(number, force_grouping=True)
 
 
 class Command(BaseCommand):
@@ -40,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--measure", required=True, help="Measure code.")
         parser.add_argument("--region", required=True, help="Region code, e.g. 27.")
         parser.add_argument(
-            "--as-of", type=_iso_date, default=None, help="The date of evaluation (default today)."
+            "--as-of", type=iso_date, default=None, help="The date of evaluation (default today)."
         )
 
     def handle(self, *args, measure: str, region: str, as_of: date | None, **options) -> None:  # type: ignore[no-untyped-def]
@@ -72,9 +57,9 @@ class Command(BaseCommand):
                     "region": summary.region,
                     "date": summary.as_of.isoformat(),
                     "version": summary.rule_version,
-                    "persons": _grouped(summary.persons),
+                    "persons": grouped(summary.persons),
                     "seconds": f"{summary.seconds:.1f}",
-                    "written": _grouped(summary.written),
+                    "written": grouped(summary.written),
                 }
             )
         )

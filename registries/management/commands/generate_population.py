@@ -1,29 +1,13 @@
-import argparse
 import sys
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from platform_core.commands import grouped, iso_date
 from platform_core.errors import DomainError
 from registries.services.population import DEFAULT_CHUNK_SIZE, population_generate
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            _("%(value)r is not a date in the form 2025-01-31.") % {"value": text}
-        ) from None
-
-
-def _grouped(number: int) -> str:
-    """A count with the active language's thousands separator (12 345 in Russian)."""
-    return number_format(number, force_grouping=True)
 
 
 class Command(BaseCommand):
@@ -39,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
         parser.add_argument(
             "--as-of",
-            type=_iso_date,
+            type=iso_date,
             default=None,
             help="The date the population is seen at (default today).",
         )
@@ -81,9 +65,9 @@ class Command(BaseCommand):
                 % {
                     "region": region,
                     "seed": seed,
-                    "persons": _grouped(summary.persons),
+                    "persons": grouped(summary.persons),
                     "seconds": f"{summary.seconds:.1f}",
-                    "rate": _grouped(round(summary.persons_per_second)),
+                    "rate": grouped(round(summary.persons_per_second)),
                 }
             )
         )
@@ -91,9 +75,9 @@ class Command(BaseCommand):
             "  "
             + _("relations %(relations)s; statuses %(statuses)s; incomes %(incomes)s")
             % {
-                "relations": _grouped(summary.relations),
-                "statuses": _grouped(summary.statuses),
-                "incomes": _grouped(summary.incomes),
+                "relations": grouped(summary.relations),
+                "statuses": grouped(summary.statuses),
+                "incomes": grouped(summary.incomes),
             }
         )
         self.stdout.write(
@@ -103,10 +87,10 @@ class Command(BaseCommand):
                 "%(large)s; under guardianship %(guardianships)s"
             )
             % {
-                "deaths": _grouped(summary.deaths),
-                "families": _grouped(summary.families_with_children),
-                "large": _grouped(summary.large_families),
-                "guardianships": _grouped(summary.guardianships),
+                "deaths": grouped(summary.deaths),
+                "families": grouped(summary.families_with_children),
+                "large": grouped(summary.large_families),
+                "guardianships": grouped(summary.guardianships),
             }
         )
         if summary.persons:
@@ -116,6 +100,6 @@ class Command(BaseCommand):
                 % {
                     "first": summary.snils_first,
                     "last": summary.snils_last,
-                    "newborns": _grouped(summary.without_snils),
+                    "newborns": grouped(summary.without_snils),
                 }
             )
