@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -160,9 +160,9 @@ def entitlements_calculate(
     age: int,
     sex: str,
     spouse_age: int | None = None,
-    children_ages: list[int] = (),  # type: ignore[assignment]
+    children_ages: Sequence[int] = (),
     monthly_family_income: Decimal | None = None,
-    statuses: list[Status] = (),  # type: ignore[assignment]
+    statuses: Sequence[Status] = (),
     employed: bool = False,
     pregnancy_week: int | None = None,
 ) -> list[MeasureOutcome]:
