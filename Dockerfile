@@ -17,6 +17,7 @@ COPY contact_center contact_center
 COPY insurers insurers
 COPY analytics analytics
 COPY locale locale
+COPY templates templates
 COPY manage.py ./
 RUN pip install . && useradd --system --uid 1000 platform
 RUN DJANGO_SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-000000000000 \

@@ -58,5 +58,5 @@ messages: install
 
 ## Stop the embedded PostgreSQL and wipe all local data.
 reset:
-	-test -x $(PY) && $(PY) -m config.embedded stop
+	if test -x $(PY); then $(PY) -m config.embedded stop; fi
 	rm -rf .data staticfiles
