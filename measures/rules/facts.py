@@ -1,9 +1,9 @@
-"""The facts library: every name a rule may use, with its meaning, owner and two evaluators.
+"""The facts library: every name a rule may use, with its meaning, owner and Python value.
 
-Each fact is computed twice from the same definition: in Python from a FactSource (one
-person, with an explanation) and in SQL as a Django expression over the person table (a whole
-region at once). A value of None in Python and NULL in SQL both mean "unknown": the data is
-missing and the fact's owner is the agency to ask.
+Each fact is computed two ways from the same definition: here in Python from a FactSource
+(one person, with an explanation), and in fact_sql.py as a set-based query (a whole region at
+once). A value of None in Python and NULL in SQL both mean "unknown": the data is missing and
+the fact's owner is the agency to ask.
 """
 
 from __future__ import annotations

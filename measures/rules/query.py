@@ -96,11 +96,11 @@ def facts_query(
     return FactsQuery(sql, [*select_params, *join_params, *persons_params], columns)
 
 
-def rule_sql(*, rule: CheckedRule | None, on: date, facts: FactsQuery) -> tuple[str, list[Any]]:
+def rule_sql(*, rule: CheckedRule | None, facts: FactsQuery) -> tuple[str, list[Any]]:
     """The rule as an SQL expression over the columns of `facts` (aliased `s`); NULL if none."""
     if rule is None:
         return "NULL", []
-    return _compile(rule_expression(rule=rule, as_of=on, columns=facts.columns))
+    return _compile(rule_expression(rule=rule, columns=facts.columns))
 
 
 def _values_select(
@@ -114,8 +114,8 @@ def _values_select(
 ) -> tuple[str, list[Any]]:
     rules = [r for r in (value, amount) if r is not None]
     facts = facts_query(rules=rules, on=on, persons=persons, unknown=unknown)
-    value_sql, value_params = rule_sql(rule=value, on=on, facts=facts)
-    amount_sql, amount_params = rule_sql(rule=amount, on=on, facts=facts)
+    value_sql, value_params = rule_sql(rule=value, facts=facts)
+    amount_sql, amount_params = rule_sql(rule=amount, facts=facts)
     keys = list(facts.columns) if with_facts else []
     facts_json = ", ".join(f"%s, {facts.columns[key]}" for key in keys)
     sql = (

@@ -2,7 +2,7 @@
 
 Facts evaluated in Python read a FactSource: `PersonFactSource` loads it from the registries
 (one query per kind of data, only when a fact needs it), `HypotheticalFactSource` takes it
-from a calculator's inputs. The SQL compiler (sql.py) reads the same tables set-based; the
+from a calculator's inputs. The set-based SQL (fact_sql.py) reads the same tables; the
 definitions here and there must agree, which tests/measures/test_rules_agree.py proves.
 
 Definitions shared by both:
