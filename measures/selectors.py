@@ -9,12 +9,7 @@ from django.db.models import Q, QuerySet
 from measures.enums import RuleStatus
 from measures.models import Entitlement, Measure, RuleVersion
 from measures.rules import Evaluation, rule_check, rule_evaluate
-
-
-def _in_force(on: date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}valid_from__lte": on}) & (
-        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": on})
-    )
+from registries.selectors import active_on
 
 
 def measures_in_force(*, on: date, region_code: str | None) -> QuerySet[Measure]:
@@ -22,13 +17,13 @@ def measures_in_force(*, on: date, region_code: str | None) -> QuerySet[Measure]
     territory = Q(region__isnull=True)
     if region_code:
         territory |= Q(region_id=region_code)
-    return Measure.objects.filter(_in_force(on), territory).order_by("level", "code")
+    return Measure.objects.filter(active_on(on), territory).order_by("level", "code")
 
 
 def rule_version_in_force(*, measure: Measure, on: date) -> RuleVersion | None:
     """The published rule version of a measure in force on a date (the latest if several)."""
     return (
-        RuleVersion.objects.filter(_in_force(on), measure=measure, status=RuleStatus.PUBLISHED)
+        RuleVersion.objects.filter(active_on(on), measure=measure, status=RuleStatus.PUBLISHED)
         .order_by("-valid_from", "-version")
         .first()
     )

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
 from registries.enums import RelationKind
-from registries.models import Person, Relation
+from registries.models import Person, Relation, SubsistenceMinimum
 
 
-def _active_on(on: date) -> Q:
-    return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+def active_on(on: date, prefix: str = "") -> Q:
+    """Rows whose valid_from..valid_to period (open upper bound) contains the date."""
+    return Q(**{f"{prefix}valid_from__lte": on}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": on})
+    )
+
+
+def subsistence_minimums(*, region_code: str, on: date) -> dict[str, Decimal]:
+    """The region's subsistence minimum per group for the year of the date, as in force then."""
+    rows = (
+        SubsistenceMinimum.objects.filter(active_on(on), region_id=region_code, year=on.year)
+        .order_by("valid_from")
+        .values_list("group", "amount")
+    )
+    return dict(rows)  # the latest version of each group wins
 
 
 def _alive_on(on: date, prefix: str = "") -> Q:
@@ -47,7 +61,7 @@ class Family:
 def family_as_of(*, person: Person, on: date, child_age_limit: int = 18) -> Family:
     """Derive the person's family on a date from relations, births and deaths."""
     relations = list(
-        Relation.objects.filter(_active_on(on))
+        Relation.objects.filter(active_on(on))
         .filter(Q(from_person=person) | Q(to_person=person))
         .select_related("from_person", "to_person")
     )

@@ -30,8 +30,8 @@ from registries.models import (
     Person,
     PersonStatus,
     Relation,
-    SubsistenceMinimum,
 )
+from registries.selectors import active_on, subsistence_minimums
 
 FAMILY_CHILD_AGE = 18
 INCOME_MONTHS_MAX = 36
@@ -59,10 +59,6 @@ def age_on(birth_date: date, on: date) -> int:
 
 def alive_on(birth_date: date, death_date: date | None, on: date) -> bool:
     return birth_date <= on and (death_date is None or death_date > on)
-
-
-def active_on(valid_from: date, valid_to: date | None, on: date) -> bool:
-    return valid_from <= on and (valid_to is None or valid_to >= on)
 
 
 @dataclass(frozen=True)
@@ -180,8 +176,7 @@ class PersonFactSource(FactSource):
         return self.person.pk
 
     def _active(self) -> Q:
-        on = self.as_of
-        return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        return active_on(self.as_of)
 
     @staticmethod
     def _members(people) -> list[Member]:  # type: ignore[no-untyped-def]
@@ -293,17 +288,14 @@ class PersonFactSource(FactSource):
     def monthly_income(self, member: object) -> dict[date, Decimal]:
         return self._incomes.get(member, {})
 
-    def subsistence_minimum(self, group: str) -> Decimal | None:
+    @cached_property
+    def _subsistence(self) -> dict[str, Decimal]:
         if self.region is None:
-            return None
-        return (
-            SubsistenceMinimum.objects.filter(
-                self._active(), region_id=self.region, year=self.as_of.year, group=group
-            )
-            .order_by("-valid_from")
-            .values_list("amount", flat=True)
-            .first()
-        )
+            return {}
+        return subsistence_minimums(region_code=self.region, on=self.as_of)
+
+    def subsistence_minimum(self, group: str) -> Decimal | None:
+        return self._subsistence.get(group)
 
 
 def _pregnancy_week(details: object) -> int | None:

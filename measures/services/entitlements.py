@@ -9,7 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +35,8 @@ from measures.rules.sources import (
 from measures.selectors import measures_in_force, rule_version_in_force
 from platform_core.errors import DomainError
 from platform_core.models import Region
-from registries.models import Person, SubsistenceMinimum
+from registries.models import Person
+from registries.selectors import subsistence_minimums
 
 SWEEP_CHUNK = 100_000
 
@@ -173,17 +174,7 @@ def entitlements_calculate(
     """
     if not Region.objects.filter(pk=region_code).exists():
         raise DomainError(_("Unknown region %(code)s.") % {"code": region_code}, field="region")
-    subsistence = {
-        row["group"]: row["amount"]
-        for row in SubsistenceMinimum.objects.filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gte=on),
-            region_id=region_code,
-            year=on.year,
-            valid_from__lte=on,
-        )
-        .order_by("valid_from")
-        .values("group", "amount")
-    }
+    subsistence = subsistence_minimums(region_code=region_code, on=on)
     months = [months_before(on, n) for n in range(1, INCOME_MONTHS_MAX + 1)]
     source = HypotheticalFactSource(
         as_of=on,
