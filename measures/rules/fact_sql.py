@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Func, IntegerField, Q, Value
@@ -21,10 +22,12 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Func, IntegerFi
 from measures.rules.sources import (
     FAMILY_CHILD_AGE,
     PREGNANCY_LOOKBACK_DAYS,
+    month_number,
     months_before,
     years_before,
 )
 from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, StatusKind
+from registries.models import FamilyKind
 
 
 class AgeYears(Func):
@@ -52,13 +55,15 @@ class Grouped:
     """`SELECT key, value ...` with `%(persons)s` where the persons' id query goes.
 
     `on` says what the key joins: "id" (a person) or "region_id" (the person's region).
-    `column` turns the joined value `{v}` into the fact (a default for persons with no row).
+    `column` turns the joined value `{v}` into the fact (a default for persons with no row);
+    `absent` is that default as the evaluators see it (None: unknown).
     """
 
     sql: str
     params: Mapping[str, Any]
     column: str = "{v}"
     on: str = "id"
+    absent: Any = None
 
     def render(self, persons_sql: str, persons_params: tuple) -> tuple[str, list[Any]]:
         """The query with every named parameter made positional, in order of appearance."""
@@ -81,31 +86,35 @@ def _active(alias: str) -> str:
     )
 
 
-def _alive(alias: str) -> str:
+PARENT = RelationKind.PARENT.value
+
+
+def _active_member(alias: str) -> str:
+    """A row of the family fact table that counts at %(on)s: active, and a child still a minor."""
     return (
-        f"{alias}.birth_date <= %(on)s "
-        f"AND ({alias}.death_date IS NULL OR {alias}.death_date > %(on)s)"
+        f"{alias}.active @> %(on)s::date "
+        f"AND ({alias}.kind <> %(child)s OR {alias}.member_birth > %(adult)s)"
     )
 
 
-PARENT, SPOUSE = RelationKind.PARENT.value, RelationKind.SPOUSE.value
-
-
 def _children(on: date, args: Mapping[str, Any]) -> Grouped:
+    # registries_familymember: a child's row is active while the parent tie is and the child
+    # is alive; one row per child (registries/models/derived.py).
     return Grouped(
-        f"""SELECT r.from_person_id AS key, COUNT(DISTINCT r.to_person_id) AS value
-        FROM registries_relation r JOIN registries_person c ON c.id = r.to_person_id
-        WHERE r.kind = %(parent)s AND {_active("r")} AND {_alive("c")}
-            AND c.birth_date <= %(high)s AND c.birth_date > %(low)s
-            AND r.from_person_id IN (%(persons)s)
-        GROUP BY r.from_person_id""",
+        """SELECT f.person_id AS key, COUNT(*) AS value
+        FROM registries_familymember f
+        WHERE f.kind = %(child)s AND f.active @> %(on)s::date
+            AND f.member_birth <= %(high)s AND f.member_birth > %(low)s
+            AND f.person_id IN (%(persons)s)
+        GROUP BY f.person_id""",
         {
-            "parent": PARENT,
+            "child": FamilyKind.CHILD.value,
             "on": on,
             "high": years_before(on, args["min_age"]),
             "low": years_before(on, args["max_age"]),
         },
         column="COALESCE({v}, 0)",
+        absent=Decimal(0),
     )
 
 
@@ -117,6 +126,7 @@ def _children_born(on: date, args: Mapping[str, Any]) -> Grouped:
         GROUP BY r.from_person_id""",
         {"parent": PARENT, "on": on},
         column="COALESCE({v}, 0)",
+        absent=Decimal(0),
     )
 
 
@@ -133,6 +143,7 @@ def _children_born_at_once(on: date, args: Mapping[str, Any]) -> Grouped:
         GROUP BY born.key""",
         {"parent": PARENT, "on": on},
         column="COALESCE({v}, 0)",
+        absent=Decimal(0),
     )
 
 
@@ -156,67 +167,48 @@ def _birth_order(on: date, args: Mapping[str, Any]) -> Grouped:
     )
 
 
-def _members_sql() -> str:
-    """(key, member) pairs of a family: living spouses by an active marriage, minor children.
-
-    UNION, not UNION ALL: a marriage recorded from both sides, or a child tied to a parent
-    twice, is one member.
-    """
-    return f"""
-        SELECT r.from_person_id AS key, r.to_person_id AS member
-        FROM registries_relation r JOIN registries_person o ON o.id = r.to_person_id
-        WHERE r.kind = %(spouse)s AND {_active("r")} AND {_alive("o")}
-            AND r.from_person_id IN (%(persons)s)
-        UNION
-        SELECT r.to_person_id, r.from_person_id
-        FROM registries_relation r JOIN registries_person o ON o.id = r.from_person_id
-        WHERE r.kind = %(spouse)s AND {_active("r")} AND {_alive("o")}
-            AND r.to_person_id IN (%(persons)s)
-        UNION
-        SELECT r.from_person_id, r.to_person_id
-        FROM registries_relation r JOIN registries_person o ON o.id = r.to_person_id
-        WHERE r.kind = %(parent)s AND {_active("r")} AND {_alive("o")}
-            AND o.birth_date > %(adult)s AND r.from_person_id IN (%(persons)s)"""
-
-
-def _members_params(on: date) -> dict[str, Any]:
-    return {
-        "spouse": SPOUSE,
-        "parent": PARENT,
-        "on": on,
-        "adult": years_before(on, FAMILY_CHILD_AGE),
-    }
+def _family_params(on: date) -> dict[str, Any]:
+    return {"on": on, "child": FamilyKind.CHILD.value, "adult": years_before(on, FAMILY_CHILD_AGE)}
 
 
 def _family_size(on: date, args: Mapping[str, Any]) -> Grouped:
     return Grouped(
-        f"SELECT f.key, COUNT(*) AS value FROM ({_members_sql()}) f GROUP BY f.key",
-        _members_params(on),
-        column="1 + COALESCE({v}, 0)",
+        f"""SELECT f.person_id AS key, COUNT(*) AS value
+        FROM registries_familymember f
+        WHERE {_active_member("f")} AND f.person_id IN (%(persons)s)
+        GROUP BY f.person_id""",
+        _family_params(on),
+        column="COALESCE({v}, 1)",
+        absent=Decimal(1),
     )
 
 
+def _window(column: str) -> str:
+    """The running total `column` of registries_incomeseries `s` over months [start, end)."""
+
+    def at(bound: str) -> str:
+        return f"COALESCE(s.{column}[LEAST({bound} - s.first_month, cardinality(s.{column}))], 0)"
+
+    return f"({at('%(end)s')} - {at('%(start)s')})"
+
+
 def _family_income_per_capita(on: date, args: Mapping[str, Any]) -> Grouped:
-    # The family with the person in it, materialised once; only its members' incomes in the
-    # window are summed (one total per member), then divided per person.
+    # Each member's income over the window is two reads of their running totals; unknown
+    # when no member has a month with an income record in it.
     return Grouped(
-        f"""WITH f AS MATERIALIZED (
-            SELECT x.id AS key, x.id AS member FROM (%(persons)s) x
-            UNION ALL ({_members_sql()})
-        ), i AS (
-            SELECT person_id, SUM(amount) AS total FROM registries_incomerecord
-            WHERE month >= %(start)s AND month < %(end)s
-                AND person_id IN (SELECT member FROM f)
-            GROUP BY person_id
-        )
-        SELECT f.key, ROUND(SUM(i.total) / (%(months)s * COUNT(*)), 2) AS value
-        FROM f LEFT JOIN i ON i.person_id = f.member
-        GROUP BY f.key""",
+        f"""SELECT f.person_id AS key,
+            CASE WHEN SUM({_window("months")}) > 0 THEN
+                ROUND(SUM({_window("totals")}) / (100.0 * %(months)s * COUNT(*)), 2)
+            END AS value
+        FROM registries_familymember f
+        LEFT JOIN registries_incomeseries s ON s.person_id = f.member_id
+        WHERE {_active_member("f")} AND f.person_id IN (%(persons)s)
+        GROUP BY f.person_id""",
         {
-            **_members_params(on),
+            **_family_params(on),
             "months": args["months"],
-            "start": months_before(on, args["months"]),
-            "end": months_before(on, 0),
+            "start": month_number(months_before(on, args["months"])),
+            "end": month_number(months_before(on, 0)),
         },
     )
 
@@ -232,7 +224,7 @@ def _subsistence_minimum(on: date, args: Mapping[str, Any]) -> Grouped:
     )
 
 
-def _latest_disability(expression: str, default: str) -> Callable[..., Grouped]:
+def _latest_disability(expression: str, default: str, absent: Any) -> Callable[..., Grouped]:
     def build(on: date, args: Mapping[str, Any]) -> Grouped:
         return Grouped(
             f"""SELECT DISTINCT ON (s.person_id) s.person_id AS key, {expression} AS value
@@ -241,6 +233,7 @@ def _latest_disability(expression: str, default: str) -> Callable[..., Grouped]:
             ORDER BY s.person_id, s.valid_from DESC, s.id DESC""",
             {"kind": StatusKind.DISABILITY.value, "on": on},
             column=f"COALESCE({{v}}, {default})",
+            absent=absent,
         )
 
     return build
@@ -254,6 +247,7 @@ def _status(kind: str) -> Callable[..., Grouped]:
             WHERE s.kind = %(kind)s AND {_active("s")} AND s.person_id IN (%(persons)s)""",
             {"kind": kind, "on": on},
             column="COALESCE({v}, FALSE)",
+            absent=False,
         )
 
     return build
@@ -267,6 +261,7 @@ def _employed(on: date, args: Mapping[str, Any]) -> Grouped:
             AND e.person_id IN (%(persons)s)""",
         {"on": on},
         column="COALESCE({v}, FALSE)",
+        absent=False,
     )
 
 
@@ -278,6 +273,7 @@ def _lost_breadwinner(on: date, args: Mapping[str, Any]) -> Grouped:
             AND r.to_person_id IN (%(persons)s)""",
         {"parent": PARENT, "on": on},
         column="COALESCE({v}, FALSE)",
+        absent=False,
     )
 
 
@@ -327,9 +323,9 @@ FACT_SQL: dict[str, Callable[[date, Mapping[str, Any]], Any]] = {
     "family_income_per_capita": _family_income_per_capita,
     "subsistence_minimum": _subsistence_minimum,
     "disability_group": _latest_disability(
-        "COALESCE(NULLIF(s.disability_group, ''), 'none')", "'none'"
+        "COALESCE(NULLIF(s.disability_group, ''), 'none')", "'none'", "none"
     ),
-    "disabled_from_childhood": _latest_disability("s.from_childhood", "FALSE"),
+    "disabled_from_childhood": _latest_disability("s.from_childhood", "FALSE", False),
     "large_family": _status(StatusKind.LARGE_FAMILY.value),
     "low_income": _status(StatusKind.LOW_INCOME.value),
     "pensioner": _status(StatusKind.PENSIONER.value),

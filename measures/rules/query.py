@@ -1,8 +1,17 @@
-"""Evaluate rules in SQL for a set of persons: one statement, each fact computed once.
+"""Evaluate rules in SQL for a set of persons: set-based, each fact computed once.
 
-`facts_query` builds `SELECT id, f0, f1 ... FROM person LEFT JOIN <grouped fact> ...` for
-the facts the rules use (fact_sql.py); `rule_sql` compiles a rule over those columns. The
-callers wrap both: count the eligible, read values for some persons, or INSERT entitlements.
+`stage_values` fills a temporary table with one row per person: the facts the rules use as
+columns f0, f1... (fact_sql.py), the rule's value and the amount. The callers read it: count
+the outcomes, sample persons, or INSERT entitlements (with `staged_facts_json`).
+
+Three things keep a region of a million persons fast (docs/decisions.md §8 and §10):
+- the persons are read once, straight from their query, never joined back by id;
+- to count or sample, a fact whose absence alone makes the rule false (`children(...) >= 1`,
+  where a person with no child row has 0 children) is joined, not LEFT JOINed: only its
+  persons are evaluated, the others are false ("candidates"); a sweep evaluates everyone,
+  so that every stored entitlement explains itself;
+- the expensive facts (the family's composition and income) are computed last, only for the
+  persons the other facts leave undecided.
 """
 
 from __future__ import annotations
@@ -16,14 +25,26 @@ from django.db.models import QuerySet
 
 from measures.enums import ValueType
 from measures.rules.checker import CheckedRule
+from measures.rules.evaluate import rule_evaluate
 from measures.rules.fact_sql import EXPENSIVE_FACTS, FACT_SQL, Grouped
-from measures.rules.facts import fact_key
+from measures.rules.facts import Fact, fact_key
 from measures.rules.sql import rule_expression
 from registries.models import Person
 
 PERSON_TABLE = Person._meta.db_table
+# The person columns the column facts read (age, sex, region, municipality, citizen, alive).
+PERSON_COLUMNS = (
+    "id",
+    "birth_date",
+    "death_date",
+    "sex",
+    "region_id",
+    "municipality_id",
+    "citizenship",
+)
 # Sorts and hashes of a region's facts (a million rows) fit in memory instead of spilling.
 ANALYTIC_WORK_MEM = "128MB"
+SQL_TYPES = {ValueType.NUMBER: "numeric", ValueType.BOOL: "boolean", ValueType.TEXT: "text"}
 
 
 def analytic_session(cursor) -> None:  # type: ignore[no-untyped-def]
@@ -32,12 +53,40 @@ def analytic_session(cursor) -> None:  # type: ignore[no-untyped-def]
 
 
 @dataclass(frozen=True)
-class FactsQuery:
-    """The facts of some persons as columns: `sql` selects `id` and one column per fact."""
+class StagedFact:
+    """A fact the rules use, staged as column `column` (f0, f1...)."""
 
-    sql: str
-    params: list[Any]
-    columns: dict[str, str]
+    key: str
+    column: str
+    definition: Fact
+    args: dict[str, Any]
+    built: Any  # a Grouped query or an ORM expression over the person row
+
+    @property
+    def grouped(self) -> Grouped | None:
+        return self.built if isinstance(self.built, Grouped) else None
+
+    @property
+    def null(self) -> str:
+        return f"NULL::{SQL_TYPES[self.definition.type]}"
+
+
+def staged_facts(rules: list[CheckedRule], on: date) -> list[StagedFact]:
+    """The distinct facts of the rules, in order of first use."""
+    found: dict[str, tuple] = {}
+    for rule in rules:
+        for definition, args in rule.facts.values():
+            found.setdefault(fact_key(definition.name, args), (definition, args))
+    return [
+        StagedFact(key, f"f{index}", definition, args, FACT_SQL[definition.name](on, args))
+        for index, (key, (definition, args)) in enumerate(found.items())
+    ]
+
+
+def staged_facts_json(facts: list[StagedFact], alias: str) -> tuple[str, list[Any]]:
+    """A jsonb object of the staged facts of a row of `alias`: fact key to value."""
+    pairs = ", ".join(f"%s, {alias}.{fact.column}" for fact in facts)
+    return f"jsonb_build_object({pairs})", [fact.key for fact in facts]
 
 
 def _compile(expression: Any) -> tuple[str, list[Any]]:
@@ -47,82 +96,104 @@ def _compile(expression: Any) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
-SQL_TYPES = {ValueType.NUMBER: "numeric", ValueType.BOOL: "boolean", ValueType.TEXT: "text"}
-
-
-def facts_query(
-    *,
-    rules: list[CheckedRule],
-    on: date,
-    persons: QuerySet[Person] | str,
-    unknown: frozenset[str] = frozenset(),
-) -> FactsQuery:
-    """The facts the rules use, for the persons of a queryset, as of a date.
-
-    `persons` may also be an SQL query of ids (a staging table). Facts named in `unknown`
-    are not computed: their columns are NULL (see stage_values).
-    """
-    facts: dict[str, tuple] = {}
-    for rule in rules:
-        for definition, args in rule.facts.values():
-            facts.setdefault(fact_key(definition.name, args), (definition, args))
-    if isinstance(persons, str):
-        persons_sql, persons_params = persons, ()
-    else:
-        persons_sql, persons_params = persons.order_by().values("pk").query.sql_with_params()
-    select, select_params = [f'"{PERSON_TABLE}"."id" AS id'], []
-    joins, join_params = [], []
-    columns = {}
-    for index, (key, (definition, args)) in enumerate(facts.items()):
-        built = FACT_SQL[definition.name](on, args)
-        if definition.name in unknown:
-            select.append(f"NULL::{SQL_TYPES[definition.type]} AS f{index}")
-        elif isinstance(built, Grouped):
-            sql, params = built.render(persons_sql, tuple(persons_params))
-            joins.append(
-                f'LEFT JOIN ({sql}) g{index} ON g{index}.key = "{PERSON_TABLE}"."{built.on}"'
-            )
-            join_params += params
-            select.append(f"{built.column.format(v=f'g{index}.value')} AS f{index}")
-        else:
-            sql, params = _compile(built)
-            select.append(f"{sql} AS f{index}")
-            select_params += params
-        columns[key] = f"s.f{index}"
-    sql = (
-        f'SELECT {", ".join(select)} FROM "{PERSON_TABLE}" {" ".join(joins)} '
-        f'WHERE "{PERSON_TABLE}"."id" IN ({persons_sql})'
-    )
-    return FactsQuery(sql, [*select_params, *join_params, *persons_params], columns)
-
-
-def rule_sql(*, rule: CheckedRule | None, facts: FactsQuery) -> tuple[str, list[Any]]:
-    """The rule as an SQL expression over the columns of `facts` (aliased `s`); NULL if none."""
+def _rule_sql(rule: CheckedRule | None, facts: list[StagedFact]) -> tuple[str, list[Any]]:
+    """The rule as an SQL expression over the staged columns (alias `s`); NULL if none."""
     if rule is None:
         return "NULL", []
-    return _compile(rule_expression(rule=rule, columns=facts.columns))
+    columns = {fact.key: f"s.{fact.column}" for fact in facts}
+    return _compile(rule_expression(rule=rule, columns=columns))
 
 
-def _values_select(
-    *,
-    value: CheckedRule,
-    amount: CheckedRule | None,
-    on: date,
-    persons: QuerySet[Person] | str,
-    unknown: frozenset[str],
-    with_facts: bool,
+def _candidate_fact(value: CheckedRule, facts: list[StagedFact]) -> StagedFact | None:
+    """A per-person grouped fact whose default alone makes the rule false, if any.
+
+    Three-valued logic decides it: the rule with that fact at its default and every other
+    fact unknown is false, so it is false for every person the fact's query has no row for.
+    """
+    for fact in facts:
+        grouped = fact.grouped
+        if grouped is None or grouped.on != "id" or grouped.absent is None:
+            continue
+        if fact.definition.name in EXPENSIVE_FACTS:
+            continue
+        if rule_evaluate(rule=value, known={fact.key: grouped.absent}).value is False:
+            return fact
+    return None
+
+
+def _persons_sql(persons: QuerySet[Person] | str) -> tuple[str, list[Any], str, list[Any]]:
+    """The persons as rows with PERSON_COLUMNS, and as a query of their ids."""
+    if isinstance(persons, str):
+        rows = f'SELECT {", ".join(PERSON_COLUMNS)} FROM "{PERSON_TABLE}" WHERE id IN ({persons})'
+        return rows, [], persons, []
+    persons = persons.order_by()
+    rows, row_params = persons.values(*PERSON_COLUMNS).query.sql_with_params()
+    ids, id_params = persons.values("id").query.sql_with_params()
+    return rows, list(row_params), ids, list(id_params)
+
+
+def _join(fact: StagedFact, ids: tuple[str, list[Any]], base: str, kind: str) -> tuple[str, list]:
+    grouped = fact.grouped
+    assert grouped is not None
+    sql, params = grouped.render(ids[0], tuple(ids[1]))
+    alias = f"g_{fact.column}"
+    return f"{kind} JOIN ({sql}) {alias} ON {alias}.key = {base}.{grouped.on}", params
+
+
+def _column(fact: StagedFact) -> str:
+    grouped = fact.grouped
+    assert grouped is not None
+    return grouped.column.format(v=f"g_{fact.column}.value")
+
+
+def _values_sql(
+    facts: list[StagedFact], value: CheckedRule, amount: CheckedRule | None, inner: str
 ) -> tuple[str, list[Any]]:
-    rules = [r for r in (value, amount) if r is not None]
-    facts = facts_query(rules=rules, on=on, persons=persons, unknown=unknown)
-    value_sql, value_params = rule_sql(rule=value, facts=facts)
-    amount_sql, amount_params = rule_sql(rule=amount, facts=facts)
-    keys = list(facts.columns) if with_facts else []
-    facts_json = ", ".join(f"%s, {facts.columns[key]}" for key in keys)
-    sql = (
-        f"SELECT s.id, {value_sql} AS value, {amount_sql} AS amount, "
-        f"jsonb_build_object({facts_json}) AS facts FROM ({facts.sql}) s"
+    value_sql, value_params = _rule_sql(value, facts)
+    amount_sql, amount_params = _rule_sql(amount, facts)
+    return (
+        f"SELECT s.*, {value_sql} AS value, {amount_sql} AS amount FROM ({inner}) s",
+        [*value_params, *amount_params],
     )
-    return sql, [*value_params, *amount_params, *keys, *facts.params]
+
+
+def _first_stage(
+    facts: list[StagedFact], persons: QuerySet[Person] | str, skip: set[str], candidate
+) -> tuple[str, list[Any]]:
+    """SELECT id and every fact column for the persons (or only the candidates)."""
+    rows_sql, rows_params, ids_sql, ids_params = _persons_sql(persons)
+    base = f'"{PERSON_TABLE}"'
+    select, select_params, joins, join_params = [f"{base}.id AS id"], [], [], []
+    for fact in facts:
+        if fact.key in skip:
+            select.append(f"{fact.null} AS {fact.column}")
+            continue
+        if fact.grouped is None:
+            sql, params = _compile(fact.built)
+            select.append(f"{sql} AS {fact.column}")
+            select_params += params
+            continue
+        kind = "INNER" if fact is candidate else "LEFT"
+        sql, params = _join(fact, (ids_sql, ids_params), base, kind)
+        joins.append(sql)
+        join_params += params
+        select.append(f"{_column(fact)} AS {fact.column}")
+    sql = f"SELECT {', '.join(select)} FROM ({rows_sql}) {base} {' '.join(joins)}"
+    return sql, [*select_params, *rows_params, *join_params]
+
+
+def _second_stage(facts: list[StagedFact], rest: str, expensive: set[str]) -> tuple[str, list]:
+    """SELECT the staged rows of `rest` with their expensive facts computed."""
+    select, joins, params = ["r.id AS id"], [], []
+    for fact in facts:
+        if fact.key not in expensive:
+            select.append(f"r.{fact.column}")
+            continue
+        sql, join_params = _join(fact, (f"SELECT id FROM {rest}", []), "r", "LEFT")
+        joins.append(sql)
+        params += join_params
+        select.append(f"{_column(fact)} AS {fact.column}")
+    return f"SELECT {', '.join(select)} FROM {rest} r {' '.join(joins)}", params
 
 
 def stage_values(
@@ -131,53 +202,56 @@ def stage_values(
     table: str,
     value: CheckedRule,
     on: date,
-    persons: QuerySet[Person],
+    persons: QuerySet[Person] | str,
     amount: CheckedRule | None = None,
-    with_facts: bool = False,
-) -> None:
-    """Fill a temporary table (id, value, amount, facts) with a rule's value for each person.
+    complete: bool = True,
+) -> list[StagedFact]:
+    """Fill a temporary table (id, f0.., value, amount) with a rule's value for each person.
 
-    Staged: the expensive facts (the family's composition and income) are first taken as
-    unknown. In the rule language, as in SQL's three-valued logic, a value that is definite
-    with some facts unknown stays the same whatever they turn out to be; so only the persons
-    still undecided (and those eligible whose amount needs such a fact) get them computed.
-    With `with_facts`, each row keeps its facts as JSON: for a person decided early, the
-    ones the outcome rested on.
+    Staged: the expensive facts are first taken as unknown. In the rule language, as in
+    SQL's three-valued logic, a value that is definite with some facts unknown stays the same
+    whatever they turn out to be; so only the persons still undecided (and those eligible
+    whose amount needs such a fact) get them computed, and a person decided early keeps the
+    facts the outcome rested on. Without `complete`, for a caller that counts or samples,
+    persons a candidate fact (see _candidate_fact) rules out are left out of the table: they
+    are false. Returns the staged facts.
     """
     rules = [r for r in (value, amount) if r is not None]
-    needed = {d.name for r in rules for d, _args in r.facts.values()}
-    expensive = frozenset(needed & EXPENSIVE_FACTS)
+    facts = staged_facts(rules, on)
+    expensive = {f.key for f in facts if f.definition.name in EXPENSIVE_FACTS}
+    candidate = None if complete else _candidate_fact(value, facts)
     cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_rest")
-    first, params = _values_select(
-        value=value,
-        amount=amount,
-        on=on,
-        persons=persons,
-        unknown=expensive,
-        with_facts=with_facts,
-    )
-    cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {first}", params)
-    if not expensive:
-        return
-    amount_needs = amount is not None and any(
-        d.name in expensive for d, _args in amount.facts.values()
-    )
-    undecided = "value IS NOT FALSE" if amount_needs else "value IS NULL"
+    inner, params = _first_stage(facts, persons, expensive, candidate)
+    sql, rule_params = _values_sql(facts, value, amount, inner)
+    cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {sql}", [*rule_params, *params])
+    if expensive:
+        amount_needs = amount is not None and any(
+            fact_key(d.name, a) in expensive for d, a in amount.facts.values()
+        )
+        undecided = "value IS NOT FALSE" if amount_needs else "value IS NULL"
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {table}_rest AS SELECT * FROM {table} WHERE {undecided}"
+        )
+        cursor.execute(f"DELETE FROM {table} WHERE {undecided}")
+        cursor.execute(f"ANALYZE {table}_rest")
+        inner, params = _second_stage(facts, f"{table}_rest", expensive)
+        sql, rule_params = _values_sql(facts, value, amount, inner)
+        columns = ", ".join(["id", *(f.column for f in facts), "value", "amount"])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({sql}) v",
+            [*rule_params, *params],
+        )
+        cursor.execute(f"DROP TABLE {table}_rest")
+    return facts
+
+
+def staged_counts(cursor, *, table: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """How many staged rows are true, false and unknown."""
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {table}_rest AS SELECT id FROM {table} WHERE {undecided}"
+        f"""SELECT COUNT(*) FILTER (WHERE value), COUNT(*) FILTER (WHERE NOT value),
+            COUNT(*) FILTER (WHERE value IS NULL) FROM {table}"""
     )
-    cursor.execute(f"DELETE FROM {table} WHERE {undecided}")
-    cursor.execute(f"ANALYZE {table}_rest")
-    second, params = _values_select(
-        value=value,
-        amount=amount,
-        on=on,
-        persons=f"SELECT id FROM {table}_rest",
-        unknown=frozenset(),
-        with_facts=with_facts,
-    )
-    cursor.execute(f"INSERT INTO {table} {second}", params)
-    cursor.execute(f"DROP TABLE {table}_rest")
+    return dict(zip(("true", "false", "unknown"), cursor.fetchone(), strict=True))
 
 
 STAGE_TABLE = "measures_rule_values"
@@ -197,21 +271,19 @@ def rule_counts(*, rule: CheckedRule, on: date, persons: QuerySet[Person]) -> di
     """How many persons the rule finds true, false and unknown."""
     with transaction.atomic(), connection.cursor() as cursor:
         analytic_session(cursor)
-        stage_values(cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons)
-        cursor.execute(
-            f"""SELECT COUNT(*) FILTER (WHERE value), COUNT(*) FILTER (WHERE NOT value),
-                COUNT(*) FILTER (WHERE value IS NULL) FROM {STAGE_TABLE}"""
-        )
-        true, false, unknown = cursor.fetchone()
+        stage_values(cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons, complete=False)
+        counts = staged_counts(cursor, table=STAGE_TABLE)
         cursor.execute(f"DROP TABLE {STAGE_TABLE}")
-    return {"true": true, "false": false, "unknown": unknown}
+    # Persons left out of the staged table are false (see stage_values).
+    counts["false"] = persons.order_by().count() - counts["true"] - counts["unknown"]
+    return counts
 
 
 def rule_sample(*, rule: CheckedRule, on: date, persons: QuerySet[Person], size: int) -> list[int]:
     """The first `size` persons by id for whom the rule is true or unknown."""
     with transaction.atomic(), connection.cursor() as cursor:
         analytic_session(cursor)
-        stage_values(cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons)
+        stage_values(cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons, complete=False)
         cursor.execute(
             f"SELECT id FROM {STAGE_TABLE} WHERE value IS NOT FALSE ORDER BY id LIMIT %s", [size]
         )

@@ -53,6 +53,11 @@ def months_before(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def month_number(day: date) -> int:
+    """The month of `day` as one number (year * 12 + month - 1), as registries_incomeseries counts."""
+    return day.year * 12 + day.month - 1
+
+
 def age_on(birth_date: date, on: date) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 

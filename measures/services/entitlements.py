@@ -9,7 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,14 @@ from measures.rules import (
     rule_check,
     rule_evaluate,
 )
-from measures.rules.query import analytic_session, rule_counts, stage_values
+from measures.rules.query import (
+    StagedFact,
+    analytic_session,
+    rule_counts,
+    stage_values,
+    staged_counts,
+    staged_facts_json,
+)
 from measures.rules.sources import (
     INCOME_MONTHS_MAX,
     Member,
@@ -213,6 +220,11 @@ def entitlement_count(*, measure: Measure, region_code: str, on: date) -> dict[s
     measure_ensure_in_region(measure=measure, region_code=region_code)
     compiled = _compiled(measure, on)
     counts = rule_counts(rule=compiled.eligibility, on=on, persons=_region_persons(region_code))
+    return _outcomes(counts)
+
+
+def _outcomes(counts: dict[str, int]) -> dict[str, int]:
+    """Counts of a rule's values true, false and unknown as outcomes."""
     return {
         Outcome.ELIGIBLE: counts["true"],
         Outcome.INELIGIBLE: counts["false"],
@@ -246,20 +258,21 @@ STAGED_FACTS = "measures_sweep_facts"
 
 
 def _sweep_insert_sql(
-    compiled: CompiledRules, *, on: date, low: int, high: int
+    compiled: CompiledRules, *, facts: list[StagedFact], on: date, low: int, high: int
 ) -> tuple[str, list]:
     """INSERT the staged outcomes of one range of person ids; unchanged rows stay untouched."""
     table = Entitlement._meta.db_table
+    facts_sql, facts_params = staged_facts_json(facts, "t")
     sql = f"""
         INSERT INTO {table}
             (person_id, measure_id, rule_version_id, as_of, outcome, amount, facts, evaluated_at)
         SELECT t.id, %s, %s, %s,
             CASE WHEN t.value THEN %s WHEN NOT t.value THEN %s ELSE %s END,
             CASE WHEN t.value THEN ROUND(t.amount, 2) END,
-            t.facts, %s
+            {facts_sql}, %s
         FROM {STAGED_FACTS} t
         WHERE t.id >= %s AND t.id < %s
-        ON CONFLICT (measure_id, person_id, rule_version_id, as_of) DO UPDATE
+        ON CONFLICT (person_id, measure_id, as_of, rule_version_id) DO UPDATE
             SET outcome = EXCLUDED.outcome, amount = EXCLUDED.amount,
                 facts = EXCLUDED.facts, evaluated_at = EXCLUDED.evaluated_at
             WHERE ({table}.outcome, {table}.amount, {table}.facts)
@@ -273,6 +286,7 @@ def _sweep_insert_sql(
         Outcome.ELIGIBLE,
         Outcome.INELIGIBLE,
         Outcome.UNKNOWN,
+        *facts_params,
         timezone.now(),
         low,
         high,
@@ -307,19 +321,22 @@ def entitlement_sweep(
             try:
                 with transaction.atomic():
                     analytic_session(cursor)
-                    stage_values(
+                    facts = stage_values(
                         cursor,
                         table=STAGED_FACTS,
                         value=compiled.eligibility,
                         amount=compiled.amount,
                         on=on,
                         persons=_region_persons(region_code),
-                        with_facts=True,
                     )
                 # Short transactions for the writes; the staged table lives for the session.
+                outcomes = _outcomes(staged_counts(cursor, table=STAGED_FACTS))
+                summary.outcomes = {outcome: n for outcome, n in outcomes.items() if n}
                 for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
                     high = min(low + chunk_size, bounds["high"] + 1)
-                    sql, params = _sweep_insert_sql(compiled, on=on, low=low, high=high)
+                    sql, params = _sweep_insert_sql(
+                        compiled, facts=facts, on=on, low=low, high=high
+                    )
                     with transaction.atomic():
                         cursor.execute(sql, params)
                         summary.written += cursor.rowcount
@@ -327,14 +344,6 @@ def entitlement_sweep(
                         progress(high - low)
             finally:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGED_FACTS}")
-    counts = (
-        Entitlement.objects.filter(
-            measure=measure, rule_version=compiled.version, as_of=on, person__region_id=region_code
-        )
-        .values("outcome")
-        .annotate(n=Count("id"))
-    )
-    summary.outcomes = {row["outcome"]: row["n"] for row in counts}
     summary.persons = sum(summary.outcomes.values())
     summary.seconds = time.perf_counter() - started
     return summary

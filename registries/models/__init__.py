@@ -1,3 +1,4 @@
+from registries.models.derived import FamilyKind, FamilyMember, IncomeSeries
 from registries.models.insurers import EmploymentRecord, Insurer
 from registries.models.people import (
     IncomeRecord,
@@ -12,7 +13,10 @@ __all__ = [
     "Bank",
     "ClassifierItem",
     "EmploymentRecord",
+    "FamilyKind",
+    "FamilyMember",
     "IncomeRecord",
+    "IncomeSeries",
     "Insurer",
     "LifeEvent",
     "Person",
