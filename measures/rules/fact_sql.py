@@ -20,7 +20,6 @@ from typing import Any
 from django.db.models import BooleanField, ExpressionWrapper, F, Func, IntegerField, Q, Value
 
 from measures.rules.sources import (
-    FAMILY_CHILD_AGE,
     PREGNANCY_LOOKBACK_DAYS,
     month_number,
     months_before,
@@ -64,20 +63,91 @@ class Grouped:
     column: str = "{v}"
     on: str = "id"
     absent: Any = None
+    rows: Rows | None = None
+    lookup: Lookup | None = None
 
     def render(self, persons_sql: str, persons_params: tuple) -> tuple[str, list[Any]]:
         """The query with every named parameter made positional, in order of appearance."""
-        params: list[Any] = []
+        return _render(self.sql, self.params, persons_sql, persons_params)
 
-        def place(match: re.Match) -> str:
-            name = match.group(1)
-            if name == "persons":
-                params.extend(persons_params)
-                return persons_sql
-            params.append(self.params[name])
-            return "%s"
 
-        return _NAMED.sub(place, self.sql), params
+@dataclass(frozen=True)
+class Rows:
+    """A per-person aggregate of the rows of `table` that match `where`, by `key`.
+
+    A query that starts from the persons can join these and group by person, reading the
+    persons once instead of joining a grouped query back to them (query.py uses it for a
+    candidate fact).
+    """
+
+    table: str
+    where: str
+    key: str
+    aggregate: str
+
+
+def _render(
+    sql: str, named: Mapping[str, Any], persons_sql: str, persons_params: tuple
+) -> tuple[str, list[Any]]:
+    params: list[Any] = []
+
+    def place(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "persons":
+            params.extend(persons_params)
+            return persons_sql
+        params.append(named[name])
+        return "%s"
+
+    return _NAMED.sub(place, sql), params
+
+
+def render_rows(grouped: Grouped) -> tuple[str, list[Any]]:
+    """The WHERE condition of a grouped fact's rows, its parameters made positional."""
+    assert grouped.rows is not None
+    return _render(grouped.rows.where, grouped.params, "", ())
+
+
+def _per_person(rows: Rows, params: Mapping[str, Any], **options: Any) -> Grouped:
+    """A grouped fact of per-person rows."""
+    sql = (
+        f"SELECT {rows.key} AS key, {rows.aggregate} AS value FROM {rows.table} "
+        f"WHERE {rows.where} AND {rows.key} IN (%(persons)s) GROUP BY {rows.key}"
+    )
+    return Grouped(sql, params, rows=rows, **options)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A fact read from at most one row per person: `joins` (LEFT JOINs to the person `{p}`,
+    their aliases prefixed with `{a}`) and the `value` over them, defaults included.
+
+    A query can join these to its persons directly, with no grouped query to join back.
+    """
+
+    joins: str
+    value: str
+
+    def on(self, person: str, prefix: str) -> Lookup:
+        return Lookup(self.joins.format(p=person, a=prefix), self.value.format(p=person, a=prefix))
+
+
+def render_lookup(
+    grouped: Grouped, person: str, prefix: str
+) -> tuple[str, list[Any], str, list[Any]]:
+    """A lookup fact's value and joins for the person alias, parameters made positional."""
+    assert grouped.lookup is not None
+    lookup = grouped.lookup.on(person, prefix)
+    value, value_params = _render(lookup.value, grouped.params, "", ())
+    joins, join_params = _render(lookup.joins, grouped.params, "", ())
+    return value, value_params, joins, join_params
+
+
+def _lookup(lookup: Lookup, params: Mapping[str, Any], **options: Any) -> Grouped:
+    """A fact of one row per person, also as a grouped query of `%(persons)s`."""
+    rows = lookup.on("p", "x")
+    sql = f"SELECT p.id AS key, {rows.value} AS value FROM (%(persons)s) p {rows.joins}"
+    return Grouped(sql, params, lookup=lookup, **options)
 
 
 def _active(alias: str) -> str:
@@ -89,24 +159,17 @@ def _active(alias: str) -> str:
 PARENT = RelationKind.PARENT.value
 
 
-def _active_member(alias: str) -> str:
-    """A row of the family fact table that counts at %(on)s: active, and a child still a minor."""
-    return (
-        f"{alias}.active @> %(on)s::date "
-        f"AND ({alias}.kind <> %(child)s OR {alias}.member_birth > %(adult)s)"
-    )
-
-
 def _children(on: date, args: Mapping[str, Any]) -> Grouped:
     # registries_familymember: a child's row is active while the parent tie is and the child
     # is alive; one row per child (registries/models/derived.py).
-    return Grouped(
-        """SELECT f.person_id AS key, COUNT(*) AS value
-        FROM registries_familymember f
-        WHERE f.kind = %(child)s AND f.active @> %(on)s::date
-            AND f.member_birth <= %(high)s AND f.member_birth > %(low)s
-            AND f.person_id IN (%(persons)s)
-        GROUP BY f.person_id""",
+    return _per_person(
+        Rows(
+            "registries_familymember f",
+            """f.kind = %(child)s AND f.active @> %(on)s::date
+                AND f.member_birth <= %(high)s AND f.member_birth > %(low)s""",
+            key="f.person_id",
+            aggregate="COUNT(*)",
+        ),
         {
             "child": FamilyKind.CHILD.value,
             "on": on,
@@ -167,45 +230,45 @@ def _birth_order(on: date, args: Mapping[str, Any]) -> Grouped:
     )
 
 
-def _family_params(on: date) -> dict[str, Any]:
-    return {"on": on, "child": FamilyKind.CHILD.value, "adult": years_before(on, FAMILY_CHILD_AGE)}
+# A person's family as of %(on)s: registries_familyincome has a row for the period of
+# constant composition around the date; a person without one is a family of one with their
+# own IncomeSeries (looked up by key only then: OFFSET 0 keeps the planner from hashing
+# every series instead).
+FAMILY_ROW = """LEFT JOIN registries_familyincome {a}fi
+        ON {a}fi.person_id = {p}.id AND {a}fi.valid @> %(on)s::date"""
+OWN_SERIES = """LEFT JOIN LATERAL (
+            SELECT s.first_month, s.totals, s.months FROM registries_incomeseries s
+            WHERE s.person_id = {p}.id AND {a}fi.person_id IS NULL
+            OFFSET 0
+        ) {a}s ON TRUE"""
 
 
 def _family_size(on: date, args: Mapping[str, Any]) -> Grouped:
-    return Grouped(
-        f"""SELECT f.person_id AS key, COUNT(*) AS value
-        FROM registries_familymember f
-        WHERE {_active_member("f")} AND f.person_id IN (%(persons)s)
-        GROUP BY f.person_id""",
-        _family_params(on),
-        column="COALESCE({v}, 1)",
-        absent=Decimal(1),
-    )
+    return _lookup(Lookup(FAMILY_ROW, "COALESCE({a}fi.size, 1)"), {"on": on}, absent=Decimal(1))
 
 
 def _window(column: str) -> str:
-    """The running total `column` of registries_incomeseries `s` over months [start, end)."""
+    """The family's running total `column` over months [start, end)."""
+    values = f"COALESCE({{a}}fi.{column}, {{a}}s.{column})"
+    first = "COALESCE({a}fi.first_month, {a}s.first_month)"
 
     def at(bound: str) -> str:
-        return f"COALESCE(s.{column}[LEAST({bound} - s.first_month, cardinality(s.{column}))], 0)"
+        return f"COALESCE(({values})[LEAST({bound} - {first}, cardinality({values}))], 0)"
 
     return f"({at('%(end)s')} - {at('%(start)s')})"
 
 
 def _family_income_per_capita(on: date, args: Mapping[str, Any]) -> Grouped:
-    # Each member's income over the window is two reads of their running totals; unknown
-    # when no member has a month with an income record in it.
-    return Grouped(
-        f"""SELECT f.person_id AS key,
-            CASE WHEN SUM({_window("months")}) > 0 THEN
-                ROUND(SUM({_window("totals")}) / (100.0 * %(months)s * COUNT(*)), 2)
-            END AS value
-        FROM registries_familymember f
-        LEFT JOIN registries_incomeseries s ON s.person_id = f.member_id
-        WHERE {_active_member("f")} AND f.person_id IN (%(persons)s)
-        GROUP BY f.person_id""",
+    # The family's income over the window is two reads of its running totals; unknown when
+    # no member has a month with an income record in it.
+    value = (
+        f"CASE WHEN {_window('months')} > 0 THEN ROUND({_window('totals')} "
+        f"/ (100.0 * %(months)s * COALESCE({{a}}fi.size, 1)), 2) END"
+    )
+    return _lookup(
+        Lookup(f"{FAMILY_ROW}\n{OWN_SERIES}", value),
         {
-            **_family_params(on),
+            "on": on,
             "months": args["months"],
             "start": month_number(months_before(on, args["months"])),
             "end": month_number(months_before(on, 0)),

@@ -1,4 +1,4 @@
-from registries.models.derived import FamilyKind, FamilyMember, IncomeSeries
+from registries.models.derived import FamilyIncome, FamilyKind, FamilyMember, IncomeSeries
 from registries.models.insurers import EmploymentRecord, Insurer
 from registries.models.people import (
     IncomeRecord,
@@ -13,6 +13,7 @@ __all__ = [
     "Bank",
     "ClassifierItem",
     "EmploymentRecord",
+    "FamilyIncome",
     "FamilyKind",
     "FamilyMember",
     "IncomeRecord",

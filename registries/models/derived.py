@@ -7,19 +7,22 @@ of that time (docs/decisions.md §8, §10). These tables hold the same facts pre
 - FamilyMember: who belongs to whose family, and when (the person, their spouses, their
   children, each with the dates on which the relation was active and the member alive);
 - IncomeSeries: a person's income per month as running totals, so that any window of months
-  is two array reads.
+  is two array reads;
+- FamilyIncome: a person's family over each period of constant composition, with the sum of
+  its members' running incomes, so that the family's income as of a date is one row.
 
 Nothing in Python writes them. Statement-level triggers on persons, relations and income
 records recompute the rows of the persons a statement touched (migration 0004), so every
 path (services, the admin, imports, COPY, raw SQL) keeps them right. A bulk load that
 switches triggers off (session_replication_role = replica) must refresh them itself, as
-the population generator does. The SQL functions `registries_family_refresh(ids)` and
-`registries_income_series_refresh(ids)` recompute them for any set of persons.
+the population generator does. The SQL functions `registries_family_refresh(ids)`,
+`registries_income_series_refresh(ids)` and `registries_family_income_refresh(ids)`
+recompute them for any set of persons.
 """
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.fields import ArrayField, DateRangeField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +30,6 @@ from registries.models.people import Person
 
 
 class FamilyKind(models.TextChoices):
-    SELF = "self", _("the person")
     SPOUSE = "spouse", _("spouse")
     CHILD = "child", _("child")
 
@@ -42,18 +44,21 @@ class DateMultiRangeField(models.Field):
 
 
 class FamilyMember(models.Model):
-    """A member of a person's family: the dates on which they belong to it.
+    """A member of a person's family other than the person: the dates they belong to it.
 
     `active` holds the days on which a relation of this kind was active (valid_from through
-    valid_to, both included) and the member was alive; the person themself belongs always.
-    Whether a child still counts as a minor depends on the date asked about, so `member_birth`
-    is kept for the query to compare.
+    valid_to, both included) and the member was alive. Whether a child still counts as a
+    minor depends on the date asked about, so `member_birth` is kept for the query to compare.
     """
 
     pk = models.CompositePrimaryKey("person_id", "member_id", "kind")
     # Written by triggers only; the person-delete trigger removes the rows, so no cascade.
     person = models.ForeignKey(
-        Person, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Person,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the primary key leads with it
+        related_name="+",
     )
     member = models.ForeignKey(
         Person,
@@ -102,3 +107,41 @@ class IncomeSeries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id}: {len(self.totals)} months from {self.first_month}"
+
+
+class FamilyIncome(models.Model):
+    """A person's family over a period of constant composition, with its running income.
+
+    For the dates in `valid` the person's family (the person, living spouses by an active
+    marriage, living children under 18 by an active parent tie) has `size` members, and
+    `totals`/`months` are the sums of their IncomeSeries, month by month from `first_month`
+    (empty when none of them has income). So "the family's income over months a .. b - 1 as
+    of a date" is one row and two array reads. Periods in which the person is alone have no
+    row: the family is then the person, with their own IncomeSeries.
+    """
+
+    pk = models.CompositePrimaryKey("person_id", "period")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the primary key leads with it
+        related_name="+",
+    )
+    period = models.SmallIntegerField(_("period number"))
+    valid = DateRangeField(_("valid on"))
+    size = models.SmallIntegerField(_("family size"))
+    first_month = models.IntegerField(_("first month number"), null=True)
+    totals = ArrayField(
+        models.BigIntegerField(), null=True, verbose_name=_("running income, kopecks")
+    )
+    months = ArrayField(
+        models.IntegerField(), null=True, verbose_name=_("running member-months with income")
+    )
+
+    class Meta:
+        verbose_name = _("family income")
+        verbose_name_plural = _("family incomes")
+
+    def __str__(self) -> str:
+        return f"{self.person_id} #{self.period}: {self.size}"

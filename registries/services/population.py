@@ -56,7 +56,18 @@ from registries.enums import (
     StatusKind,
     SubsistenceGroup,
 )
-from registries.models import Bank, IncomeRecord, Person, PersonStatus, Relation, SubsistenceMinimum
+from registries.models import (
+    Bank,
+    FamilyIncome,
+    FamilyMember,
+    IncomeRecord,
+    IncomeSeries,
+    Person,
+    PersonStatus,
+    Relation,
+    SubsistenceMinimum,
+)
+from registries.services import derived
 
 __all__ = ["PopulationSummary", "population_generate", "population_person_rows", "snils_range"]
 
@@ -100,6 +111,11 @@ STATUS_COLUMNS = (
     "person_id, kind, valid_from, valid_to, disability_group, from_childhood, source, basis"
 )
 INCOME_COLUMNS = "person_id, kind, month, amount, payer_inn, source"
+# The derived fact tables (registries/models/derived.py), which a load with triggers off
+# writes itself.
+FAMILY_COLUMNS = "person_id, member_id, kind, member_birth, active"
+SERIES_COLUMNS = "person_id, first_month, totals, months"
+FAMILY_INCOME_COLUMNS = "person_id, period, valid, size, first_month, totals, months"
 
 
 @dataclass(frozen=True)
@@ -210,7 +226,15 @@ def population_generate(
     # Fresh statistics, so the planner knows the tables grew by a region (set-based rule
     # queries pick hash joins only when it does).
     with connection.cursor() as cursor:
-        for model in (Person, Relation, PersonStatus, IncomeRecord):
+        for model in (
+            Person,
+            Relation,
+            PersonStatus,
+            IncomeRecord,
+            FamilyMember,
+            IncomeSeries,
+            FamilyIncome,
+        ):
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     return PopulationSummary(
         region_code=region_code,
@@ -375,6 +399,9 @@ class _Payload:
     relations: bytes
     statuses: bytes
     incomes: bytes
+    family: bytes
+    family_income: bytes
+    series: bytes
     first_id: int
     last_id: int
     counts: _Counts = field(default_factory=_Counts)
@@ -418,17 +445,27 @@ def _copy_chunk(payload: _Payload, *, plan: _Plan, check_references_in_bulk: boo
     foreign key instead, before commit; a missing row fails the chunk. The referenced
     region and municipalities are locked FOR KEY SHARE first, as the triggers would, so no
     one can delete them before the chunk commits. CHECK, UNIQUE and NOT NULL constraints
-    are not triggers and apply as always; other sessions are not affected. The four tables
-    have no other triggers; one added later would be skipped by this load too and must then
-    be handled here. Without the privilege the triggers do the checking: a million persons
-    then took 105 s instead of 61 s on the 2-core benchmark machine.
+    are not triggers and apply as always; other sessions are not affected. The triggers that
+    keep the derived fact tables (registries/models/derived.py) are skipped too, so the
+    chunk's family and income series rows, derived by the worker as the SQL functions would
+    (tests/registries/test_derived.py compares them), are loaded with it. Any other trigger
+    added later would be skipped by this load too and must then be handled here. Without the
+    privilege the triggers do the checking and the deriving: a million persons then took
+    105 s instead of 61 s on the 2-core benchmark machine (before the derived tables).
     """
-    tables = (
+    tables = [
         (Person, PERSON_COLUMNS, payload.persons),
         (Relation, RELATION_COLUMNS, payload.relations),
         (PersonStatus, STATUS_COLUMNS, payload.statuses),
         (IncomeRecord, INCOME_COLUMNS, payload.incomes),
-    )
+    ]
+    if check_references_in_bulk:
+        # The triggers that derive these are off too: the worker derived them already.
+        tables += [
+            (FamilyMember, FAMILY_COLUMNS, payload.family),
+            (IncomeSeries, SERIES_COLUMNS, payload.series),
+            (FamilyIncome, FAMILY_INCOME_COLUMNS, payload.family_income),
+        ]
     with connection.cursor() as cursor:
         first_ids = {}
         if check_references_in_bulk:
@@ -437,7 +474,7 @@ def _copy_chunk(payload: _Payload, *, plan: _Plan, check_references_in_bulk: boo
             if not data:
                 continue
             table = model._meta.db_table
-            if check_references_in_bulk and model is not Person:
+            if check_references_in_bulk and model in (Relation, PersonStatus, IncomeRecord):
                 # Rows of this chunk get ids from here on (with rows others commit meanwhile,
                 # which their own triggers checked).
                 cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
@@ -530,6 +567,9 @@ def _build_chunk(plan: _Plan, spec: list[tuple[int, int, list[int]]]) -> _Payloa
         relations=b"".join(b.relations for b in blocks),
         statuses=b"".join(b.statuses for b in blocks),
         incomes=b"".join(b.incomes for b in blocks),
+        family=b"".join(b.family for b in blocks),
+        family_income=b"".join(b.family_income for b in blocks),
+        series=b"".join(b.series for b in blocks),
         first_id=min(min(ids) for _, _, ids in spec),
         last_id=max(max(ids) for _, _, ids in spec),
         counts=counts,
@@ -792,6 +832,9 @@ class _BlockRows:
     relations: bytes
     statuses: bytes
     incomes: bytes
+    family: bytes
+    family_income: bytes
+    series: bytes
     counts: _Counts
 
 
@@ -1304,8 +1347,58 @@ class _Block:
             relations="".join(relations_out).encode(),
             statuses="".join(statuses_out).encode(),
             incomes="".join(incomes_out).encode(),
+            **self.derived_rows(incomes_out, day),
             counts=counts,
         )
+
+    def derived_rows(self, incomes: list[str], day: Callable[[int], str]) -> dict[str, bytes]:
+        """COPY text of the derived fact tables (registries/services/derived.py)."""
+        series = derived.income_series(_income_records(incomes))
+        members = self.family_members()
+        family = [derived.member_line(p, m, day) for p, found in members.items() for m in found]
+        periods = [
+            derived.period_line(p, period, day)
+            for p, found in members.items()
+            for period in derived.family_income(p, found, series)
+        ]
+        return {
+            "family": "".join(family).encode(),
+            "family_income": "".join(periods).encode(),
+            "series": "".join(derived.series_line(p, s) for p, s in series.items()).encode(),
+        }
+
+    def family_members(self) -> dict[int, list[derived.Member]]:
+        """Each person's registries_familymember rows, as registries_family_refresh() makes
+        them: a child while the parent tie is active and the child alive, a spouse while
+        married and alive."""
+        ids, birth, death = self.ids, self.birth, self.death
+        spans: dict[tuple[int, int, str], list[derived.Span]] = {}
+
+        def belongs(person: int, member: int, kind: str, since: int, until: int) -> None:
+            lower = max(since, birth[member])
+            ends = [d for d in (until, death.get(member, 0) - 1) if d > 0]
+            upper = min(ends) if ends else 0
+            if upper and upper < lower:
+                return
+            spans.setdefault((person, member, kind), []).append(
+                (lower, upper + 1 if upper else None)
+            )
+
+        for kind, _basis, a, b, since, until in self.relations:
+            if kind == RelationKind.PARENT:
+                belongs(a, b, "child", since, until)
+        for husband, wife, since, until in self.marriages:
+            # The relation ends with the marriage or the first death (see rows()).
+            ends = [d for d in (until, death.get(husband), death.get(wife)) if d]
+            end = min(ends) if ends else 0
+            belongs(husband, wife, "spouse", since, end)
+            belongs(wife, husband, "spouse", since, end)
+        members: dict[int, list[derived.Member]] = {}
+        for (person, member, kind), found in spans.items():
+            members.setdefault(ids[person], []).append(
+                derived.Member(ids[member], kind, birth[member], derived.merge(found))
+            )
+        return members
 
     def occupation(
         self, i: int, pid: int, age: int, retired: int, disability: str, death, alive: int
@@ -1390,6 +1483,17 @@ class _Block:
                 f"{pid}\t{IncomeKind.BENEFIT}\t{month_prefix[j]}{benefit}{fund_tail}"
                 for j in range(first, alive)
             )
+
+
+def _income_records(incomes: list[str]) -> Iterator[tuple[int, int, int]]:
+    """(person, month number, kopecks) of income COPY lines."""
+    numbers: dict[str, int] = {}
+    for line in incomes:
+        person, _kind, month, amount, _rest = line.split("\t", 4)
+        n = numbers.get(month)
+        if n is None:
+            n = numbers[month] = int(month[:4]) * 12 + int(month[5:7]) - 1
+        yield int(person), n, int(amount.replace(".", ""))
 
 
 def _money(kopecks: int) -> str:

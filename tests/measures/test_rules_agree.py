@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from measures.enums import ValueType
 from measures.rules import FACTS, PersonFactSource, rule_check, rule_evaluate
-from measures.rules.query import rule_values
+from measures.rules.query import rule_counts, rule_sample, rule_values
 from measures.rules.sources import months_before, years_before
 from registries.enums import (
     DisabilityGroup,
@@ -515,6 +515,55 @@ def test_python_and_sql_give_the_same_outcome(insurer, khabarovsk):
             disagreements = outcomes_disagree(person, family.as_of, [*drawn, *every])
             transaction.set_rollback(True)
         assert not disagreements, f"as of {family.as_of}:\n" + "\n".join(disagreements)
+
+    agree()
+    assert not Person.objects.exists()
+
+
+# Rules whose first condition rules out everyone without a row of its fact: rule_counts and
+# rule_sample then evaluate only those persons (the "candidates" of measures/rules/query.py).
+CANDIDATE_PREFIXES = (
+    "children(max_age=17) >= 1",
+    "children(min_age=3, max_age=18) > 1",
+    "large_family",
+)
+
+
+@pytest.mark.slow
+def test_counts_and_samples_of_candidates_agree_with_python(insurer, khabarovsk):
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        family=families(),
+        condition=expressions(BOOL, 2, top=True),
+        prefix=st.sampled_from(CANDIDATE_PREFIXES),
+    )
+    def agree(family: Family, condition: str, prefix: str) -> None:
+        with transaction.atomic():
+            build(family, insurer, khabarovsk.oktmo)
+            rule = rule_check(f"{prefix} and {condition}")
+            persons = Person.objects.all()
+            python = {
+                p.pk: rule_evaluate(
+                    rule=rule, source=PersonFactSource(person=p, as_of=family.as_of)
+                ).value
+                for p in persons
+            }
+            counts = rule_counts(rule=rule, on=family.as_of, persons=persons)
+            sample = rule_sample(rule=rule, on=family.as_of, persons=persons, size=1000)
+            transaction.set_rollback(True)
+        expected = {
+            "true": sum(v is True for v in python.values()),
+            "false": sum(v is False for v in python.values()),
+            "unknown": sum(v is None for v in python.values()),
+        }
+        assert counts == expected, f"{prefix} and {condition} as of {family.as_of}"
+        assert sample == sorted(pk for pk, v in python.items() if v is not False)
 
     agree()
     assert not Person.objects.exists()
