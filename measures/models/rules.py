@@ -109,7 +109,7 @@ class Entitlement(models.Model):
     # A sweep writes a region's entitlements (a million rows) in one statement that reads the
     # persons, measure and rule version it references. A database foreign key would check each
     # row once more at commit, three lookups per row and more than half of the sweep's time;
-    # Django's CASCADE and PROTECT still apply (docs/decisions.md §10). The unique constraint,
+    # Django's CASCADE and PROTECT still apply (docs/decisions.md §9). The unique constraint,
     # person first, is the index for a person's entitlements.
     person = models.ForeignKey(
         Person,

@@ -2,9 +2,11 @@
 
 A fact is either a column expression over the person row (age, sex, region...) or a grouped
 query giving `(key, value)` for the persons (or regions) it knows, LEFT JOINed to the persons
-with a default for the others. One statement then evaluates a rule for a whole region with
-hash joins instead of a sub-query per person: the rule is compiled (sql.py) over the fact
-columns of that statement. The definitions mirror the Python ones in facts.py and
+with a default for the others. Some grouped facts also come in a form a query can join to its
+persons directly: `Rows` (per-person rows to aggregate) and `Lookup` (at most one row per
+person). One statement then evaluates a rule for a whole region with hash joins instead of a
+sub-query per person: the rule is compiled (sql.py) over the fact columns of that statement.
+The family facts read the fact tables of registries/models/derived.py. The definitions mirror the Python ones in facts.py and
 sources.py; tests/measures/test_rules_agree.py proves they agree.
 """
 
@@ -365,8 +367,9 @@ def _alive_column(on: date, args: Mapping[str, Any]) -> Any:
     return ExpressionWrapper(alive, output_field=BooleanField())
 
 
-# Facts derived from the whole family (relations of both kinds and a year of incomes): a
-# staged evaluation computes them only for the persons the other facts leave undecided.
+# Facts of the whole family (a join of the large registries_familyincome, and a look-up of the
+# person's own income series without one): a staged evaluation computes them only for the
+# persons the other facts leave undecided.
 EXPENSIVE_FACTS = {"family_size", "family_income_per_capita"}
 
 FACT_SQL: dict[str, Callable[[date, Mapping[str, Any]], Any]] = {

@@ -4,14 +4,16 @@
 columns f0, f1... (fact_sql.py), the rule's value and the amount. The callers read it: count
 the outcomes, sample persons, or INSERT entitlements (with `staged_facts_json`).
 
-Three things keep a region of a million persons fast (docs/decisions.md §8 and §10):
+What keeps a region of a million persons fast (docs/decisions.md §8 and §9):
 - the persons are read once, straight from their query, never joined back by id;
+- the family facts come from fact tables kept by triggers (registries/models/derived.py) and
+  are joined straight to the persons ("lookups");
 - to count or sample, a fact whose absence alone makes the rule false (`children(...) >= 1`,
-  where a person with no child row has 0 children) is joined, not LEFT JOINed: only its
-  persons are evaluated, the others are false ("candidates"); a sweep evaluates everyone,
-  so that every stored entitlement explains itself;
-- the expensive facts (the family's composition and income) are computed last, only for the
-  persons the other facts leave undecided.
+  where a person with no child row has 0 children) drives the query: its rows are joined to
+  the persons and grouped, and only those persons are evaluated; the others are false
+  ("candidates"). A sweep evaluates everyone, so that every stored entitlement explains itself;
+- otherwise the expensive facts are computed last, only for the persons the other facts leave
+  undecided ("stages").
 """
 
 from __future__ import annotations

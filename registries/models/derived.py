@@ -2,7 +2,7 @@
 
 The rules engine sweeps a region of a million persons in one statement; deriving each
 person's family from raw relations and a year of income rows on every evaluation took most
-of that time (docs/decisions.md §8, §10). These tables hold the same facts pre-joined:
+of that time (docs/decisions.md §8, §9). These tables hold the same facts pre-joined:
 
 - FamilyMember: who belongs to whose family, and when (the person, their spouses, their
   children, each with the dates on which the relation was active and the member alive);

@@ -121,6 +121,7 @@ def family_income(person: int, members: list[Member], series: dict[int, Series])
     starts: list[int | None] = [None, *cuts]
     ends: list[int | None] = [*cuts, None]
     periods = []
+    sums: dict[tuple[int, ...], Series | None] = {}  # periods often share their earners
     for number, (start, end) in enumerate(zip(starts, ends, strict=True)):
         day = start if start is not None else (end - 1 if end is not None else ANY_DAY)
         inside = [
@@ -130,20 +131,24 @@ def family_income(person: int, members: list[Member], series: dict[int, Series])
         ]
         if not inside:
             continue
-        found = [series[m] for m in (person, *inside) if m in series]
-        periods.append(Period(number, start, end, 1 + len(inside), _sum(found)))
+        earners = tuple(m for m in (person, *inside) if m in series)
+        if earners not in sums:
+            sums[earners] = _sum([series[m] for m in earners])
+        periods.append(Period(number, start, end, 1 + len(inside), sums[earners]))
     return periods
 
 
 def _sum(found: list[Series]) -> Series | None:
-    if not found:
-        return None
+    """Running series added month by month over the months any of them spans."""
+    if len(found) <= 1:
+        return found[0] if found else None
     first, last = min(s.first for s in found), max(s.last for s in found)
-    totals, months = [], []
-    for n in range(first, last + 1):
-        values = [s.at(n) for s in found]
-        totals.append(sum(v[0] for v in values))
-        months.append(sum(v[1] for v in values))
+    totals, months = [0] * (last - first + 1), [0] * (last - first + 1)
+    for s in found:
+        before, after = s.first - first, last - s.last
+        for column, values in ((totals, s.totals), (months, s.months)):
+            padded = [0] * before + values + [values[-1]] * after
+            column[:] = [a + b for a, b in zip(column, padded, strict=True)]
     return Series(first, totals, months)
 
 
