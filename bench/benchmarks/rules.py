@@ -6,6 +6,8 @@ import random
 import statistics
 import time
 
+from django.db.models import Count, Max
+
 from bench.benchmarks import Context, Metric, benchmark
 from bench.benchmarks.population import AS_OF, REGION
 from measures.models import Entitlement, Measure
@@ -34,6 +36,19 @@ PYTHON_SAMPLE = 2_000
         "(children under 17, family income per person against the regional subsistence "
         "minimum): one set-based statement, median of 3.",
         target=2,
+        higher_is_better=False,
+    ),
+    Metric(
+        "eligibility_count_scan_baseline_s",
+        "s",
+        "Baseline in the same run: one plain read of the region's person rows (a count and "
+        "the latest birth date), median of 3.",
+        higher_is_better=False,
+    ),
+    Metric(
+        "eligibility_count_vs_scan_ratio",
+        "",
+        "eligibility_count_1m_s divided by that baseline: what the rule costs over a read.",
         higher_is_better=False,
     ),
     Metric(
@@ -85,6 +100,13 @@ def rules(ctx: Context) -> dict[str, float]:
             counts = entitlement_count(measure=measure, region_code=REGION, on=AS_OF)
             count_times.append(time.perf_counter() - started)
         ctx.log(f"   counts {counts} in {[round(t, 2) for t in count_times]} s")
+        scan_times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            Person.objects.filter(region_id=REGION).aggregate(
+                n=Count("pk"), latest=Max("birth_date")
+            )
+            scan_times.append(time.perf_counter() - started)
 
         summary = entitlement_sweep(measure=measure, region_code=REGION, on=AS_OF)
         ctx.log(f"   sweep: {summary.outcomes}, {summary.written:,} written")
@@ -114,6 +136,9 @@ def rules(ctx: Context) -> dict[str, float]:
 
     return {
         "eligibility_count_1m_s": statistics.median(count_times),
+        "eligibility_count_scan_baseline_s": statistics.median(scan_times),
+        "eligibility_count_vs_scan_ratio": statistics.median(count_times)
+        / statistics.median(scan_times),
         "eligibility_sweep_1m_s": summary.seconds,
         "eligibility_sweep_again_1m_s": again.seconds,
         "entitlement_check_p95_ms": p95,
