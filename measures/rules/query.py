@@ -18,6 +18,7 @@ What keeps a region of a million persons fast (docs/decisions.md §8 and §9):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -40,7 +41,7 @@ from measures.rules.sql import rule_expression
 from registries.models import Person
 
 PERSON_TABLE = Person._meta.db_table
-# The person columns the column facts read (age, sex, region, municipality, citizen, alive).
+# The person columns facts may read (age, sex, region, municipality, citizen, alive).
 PERSON_COLUMNS = (
     "id",
     "birth_date",
@@ -134,15 +135,26 @@ def _candidate_fact(value: CheckedRule, facts: list[StagedFact]) -> StagedFact |
     return None
 
 
-def _persons_sql(persons: QuerySet[Person] | str) -> tuple[str, list[Any], str, list[Any]]:
-    """The persons as rows with PERSON_COLUMNS, and as a query of their ids."""
+def _persons_sql(
+    persons: QuerySet[Person] | str, columns: list[str]
+) -> tuple[str, list[Any], str, list[Any]]:
+    """The persons as rows with those columns, and as a query of their ids."""
     if isinstance(persons, str):
-        rows = f'SELECT {", ".join(PERSON_COLUMNS)} FROM "{PERSON_TABLE}" WHERE id IN ({persons})'
+        rows = f'SELECT {", ".join(columns)} FROM "{PERSON_TABLE}" WHERE id IN ({persons})'
         return rows, [], persons, []
     persons = persons.order_by()
-    rows, row_params = persons.values(*PERSON_COLUMNS).query.sql_with_params()
+    rows, row_params = persons.values(*columns).query.sql_with_params()
     ids, id_params = persons.values("id").query.sql_with_params()
     return rows, list(row_params), ids, list(id_params)
+
+
+_PERSON_COLUMN = re.compile(rf'"{PERSON_TABLE}"\."?(\w+)"?')
+
+
+def _columns_read(sql: str) -> list[str]:
+    """The person columns an SQL text reads from the persons' rows (id always)."""
+    used = set(_PERSON_COLUMN.findall(sql))
+    return [c for c in PERSON_COLUMNS if c == "id" or c in used]
 
 
 def _join(fact: StagedFact, ids: tuple[str, list[Any]], base: str, kind: str) -> tuple[str, list]:
@@ -171,7 +183,7 @@ def _values_sql(
 
 
 def _candidates_sql(
-    candidate: StagedFact, rows_sql: str, rows_params: list[Any]
+    candidate: StagedFact, rows_sql: str, rows_params: list[Any], read: list[str]
 ) -> tuple[str, list[Any]]:
     """The persons with a row of the candidate fact, its value as column `candidate`.
 
@@ -181,10 +193,11 @@ def _candidates_sql(
     assert grouped is not None and grouped.rows is not None
     where, where_params = render_rows(grouped)
     rows = grouped.rows
-    columns = ", ".join(f"p.{column}" for column in PERSON_COLUMNS)
+    # Grouped by id alone: a narrower hash key than every column.
+    columns = ", ".join(f"MIN(p.{column}) AS {column}" for column in read if column != "id")
     sql = (
-        f"SELECT {columns}, {rows.aggregate} AS candidate FROM ({rows_sql}) p "
-        f"JOIN {rows.table} ON {rows.key} = p.id AND {where} GROUP BY {columns}"
+        f"SELECT p.id, {columns + ', ' if columns else ''}{rows.aggregate} AS candidate "
+        f"FROM ({rows_sql}) p JOIN {rows.table} ON {rows.key} = p.id AND {where} GROUP BY p.id"
     )
     return sql, [*rows_params, *where_params]
 
@@ -192,11 +205,12 @@ def _candidates_sql(
 def _first_stage(
     facts: list[StagedFact], persons: QuerySet[Person] | str, skip: set[str], candidate
 ) -> tuple[str, list[Any]]:
-    """SELECT id and every fact column for the persons (or only the candidates)."""
-    rows_sql, rows_params, ids_sql, ids_params = _persons_sql(persons)
+    """SELECT id and every fact column for the persons (or only the candidates).
+
+    The persons' rows carry only the columns the facts read.
+    """
     base = f'"{PERSON_TABLE}"'
-    if candidate is not None and candidate.grouped.rows is not None:
-        rows_sql, rows_params = _candidates_sql(candidate, rows_sql, rows_params)
+    _, _, ids_sql, ids_params = _persons_sql(persons, ["id"])
     select, select_params, joins, join_params = [f"{base}.id AS id"], [], [], []
     for fact in facts:
         if fact.key in skip:
@@ -224,6 +238,10 @@ def _first_stage(
         joins.append(sql)
         join_params += params
         select.append(f"{_column(fact)} AS {fact.column}")
+    read = _columns_read(" ".join([*select, *joins]))
+    rows_sql, rows_params, _, _ = _persons_sql(persons, read)
+    if candidate is not None and candidate.grouped.rows is not None:
+        rows_sql, rows_params = _candidates_sql(candidate, rows_sql, rows_params, read)
     sql = f"SELECT {', '.join(select)} FROM ({rows_sql}) {base} {' '.join(joins)}"
     return sql, [*select_params, *rows_params, *join_params]
 

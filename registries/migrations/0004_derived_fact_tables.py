@@ -77,7 +77,8 @@ $$;
 -- The periods of constant family composition of the persons with family members (a child
 -- counts until registries_adult_day), cut at every day a member joins or leaves, and the
 -- running sum of the members' incomes in each; a period with the person alone is left out
--- (their own IncomeSeries is the family's).
+-- (their own IncomeSeries is the family's). The sums are MATERIALIZED: inlined, a plan made
+-- with stale statistics (a table just loaded) recomputed them for every period row.
 CREATE FUNCTION registries_family_income_refresh(ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
     DELETE FROM registries_familyincome WHERE person_id = ANY(ids);
@@ -118,7 +119,7 @@ LANGUAGE sql AS $$
         FROM members m
         JOIN registries_incomeseries s ON s.person_id = m.member_id
         WINDOW w AS (PARTITION BY m.person_id, m.period)
-    ), monthly AS (
+    ), monthly AS MATERIALIZED (
         SELECT i.person_id, i.period, g.n,
             SUM(CASE WHEN g.n < i.first_month THEN 0
                 ELSE i.totals[LEAST(g.n - i.first_month + 1, cardinality(i.totals))] END) AS total,
@@ -127,7 +128,7 @@ LANGUAGE sql AS $$
         FROM incomes i
         CROSS JOIN LATERAL generate_series(i.first, i.last) AS g(n)
         GROUP BY i.person_id, i.period, g.n
-    ), series AS (
+    ), series AS MATERIALIZED (
         SELECT person_id, period, MIN(n) AS first_month,
             array_agg(total::bigint ORDER BY n) AS totals,
             array_agg(counted::integer ORDER BY n) AS months

@@ -83,8 +83,10 @@ def income_series(records: Iterable[tuple[int, int, int]]) -> dict[int, Series]:
     return result
 
 
-def merge(spans: Iterable[Span]) -> list[Span]:
+def merge(spans: list[Span]) -> list[Span]:
     """Overlapping and adjacent spans made one, as PostgreSQL normalises a multirange."""
+    if len(spans) == 1:
+        return spans
     merged: list[list] = []
     for lower, upper in sorted(spans, key=lambda s: s[0]):
         if merged and (merged[-1][1] is None or lower <= merged[-1][1]):
