@@ -117,6 +117,11 @@ def _belongs(member: Member) -> list[Span]:
 def family_income(person: int, members: list[Member], series: dict[int, Series]) -> list[Period]:
     """The periods of constant composition of a person's family, without those alone."""
     belongs = [(m.member, _belongs(m)) for m in members]
+    if len(belongs) == 1 and len(belongs[0][1]) == 1:
+        # One member, one span (the common case): alone before and after it.
+        member, ((lower, upper),) = belongs[0]
+        earners = [series[m] for m in (person, member) if m in series]
+        return [Period(1, lower, upper, 2, _sum(earners))]
     cuts = sorted(
         {bound for _m, spans in belongs for span in spans for bound in span if bound is not None}
     )
