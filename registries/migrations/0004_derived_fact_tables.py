@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             name='FamilyMember',
             fields=[
                 ('pk', models.CompositePrimaryKey('person_id', 'member_id', 'kind', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('self', 'the person'), ('spouse', 'spouse'), ('child', 'child')], max_length=8, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('spouse', 'spouse'), ('child', 'child')], max_length=8, verbose_name='kind')),
                 ('member_birth', models.DateField(verbose_name="member's date of birth")),
                 ('active', registries.models.derived.DateMultiRangeField(verbose_name='belongs on')),
                 ('member', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registries.person')),

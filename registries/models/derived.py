@@ -43,6 +43,18 @@ class DateMultiRangeField(models.Field):
         return "datemultirange"
 
 
+def _person_key() -> models.ForeignKey:
+    """A person column of a derived table: no cascade and no constraint (the person-delete
+    trigger removes the rows), no index of its own (a primary key or a named index has it)."""
+    return models.ForeignKey(
+        Person,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+
 class FamilyMember(models.Model):
     """A member of a person's family other than the person: the dates they belong to it.
 
@@ -52,21 +64,8 @@ class FamilyMember(models.Model):
     """
 
     pk = models.CompositePrimaryKey("person_id", "member_id", "kind")
-    # Written by triggers only; the person-delete trigger removes the rows, so no cascade.
-    person = models.ForeignKey(
-        Person,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,  # the primary key leads with it
-        related_name="+",
-    )
-    member = models.ForeignKey(
-        Person,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    person = _person_key()
+    member = _person_key()
     kind = models.CharField(_("kind"), max_length=8, choices=FamilyKind.choices)
     member_birth = models.DateField(_("member's date of birth"))
     active = DateMultiRangeField(_("belongs on"))
@@ -121,13 +120,7 @@ class FamilyIncome(models.Model):
     """
 
     pk = models.CompositePrimaryKey("person_id", "period")
-    person = models.ForeignKey(
-        Person,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,  # the primary key leads with it
-        related_name="+",
-    )
+    person = _person_key()
     period = models.SmallIntegerField(_("period number"))
     valid = DateRangeField(_("valid on"))
     size = models.SmallIntegerField(_("family size"))
