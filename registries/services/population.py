@@ -26,6 +26,7 @@ to this module's draws changes the population: compare runs of one version.
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import multiprocessing
 import random
@@ -74,6 +75,8 @@ __all__ = ["PopulationSummary", "population_generate", "population_person_rows",
 # Persons generated from one random stream; chunks are whole blocks.
 BLOCK_SIZE = 10_000
 DEFAULT_CHUNK_SIZE = 50_000
+# Worker processes that build chunks while the main process loads one.
+BUILDERS = 2
 
 # The national per-capita subsistence minimum for 2025 (RUB a month), used when the region
 # has none on file; the other groups follow the coefficients of the federal rules.
@@ -531,21 +534,24 @@ def _allocate_ids(count: int) -> list[int]:
 
 
 def _payloads(plan: _Plan, chunks: list[list[tuple[int, int]]]) -> Iterator[_Payload]:
-    """Yield each chunk's payload; a forked worker builds the next while this one loads."""
+    """Yield each chunk's payload; forked workers build the next ones while this one loads."""
     specs = (_chunk_spec(blocks) for blocks in chunks)
     if len(chunks) == 1 or "fork" not in multiprocessing.get_all_start_methods():
         for spec in specs:
             yield _build_chunk(plan, spec)
         return
-    # One worker: the other core runs PostgreSQL. Only one chunk waits ahead, which bounds
-    # memory; the worker only computes and never touches the inherited database connection.
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        pending = pool.apply_async(_build_chunk, (plan, next(specs)))
+    # Building a chunk (with its derived fact rows) now takes a core about as long as
+    # PostgreSQL takes to load one, so BUILDERS workers build ahead while one chunk loads;
+    # at most BUILDERS chunks wait, which bounds memory. The workers only compute and never
+    # touch the inherited database connection.
+    with multiprocessing.get_context("fork").Pool(BUILDERS) as pool:
+        pending: collections.deque = collections.deque()
         for spec in specs:
-            ready = pending.get()
-            pending = pool.apply_async(_build_chunk, (plan, spec))
-            yield ready
-        yield pending.get()
+            pending.append(pool.apply_async(_build_chunk, (plan, spec)))
+            if len(pending) > BUILDERS:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def _chunk_spec(blocks: list[tuple[int, int]]) -> list[tuple[int, int, list[int]]]:
