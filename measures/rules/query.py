@@ -157,18 +157,35 @@ def _columns_read(sql: str) -> list[str]:
     return [c for c in PERSON_COLUMNS if c == "id" or c in used]
 
 
-def _join(fact: StagedFact, ids: tuple[str, list[Any]], base: str, kind: str) -> tuple[str, list]:
-    grouped = fact.grouped
-    assert grouped is not None
-    sql, params = grouped.render(ids[0], tuple(ids[1]))
-    alias = f"g_{fact.column}"
-    return f"{kind} JOIN ({sql}) {alias} ON {alias}.key = {base}.{grouped.on}", params
+@dataclass
+class _Select:
+    """The SELECT list and joins of a stage, with their parameters in statement order."""
 
+    items: list[str]
+    item_params: list[Any]
+    joins: list[str]
+    join_params: list[Any]
 
-def _column(fact: StagedFact) -> str:
-    grouped = fact.grouped
-    assert grouped is not None
-    return grouped.column.format(v=f"g_{fact.column}.value")
+    def grouped(
+        self, fact: StagedFact, base: str, ids: tuple[str, list[Any]], kind: str = "LEFT"
+    ) -> None:
+        """A grouped fact of the persons `base`: a lookup joined straight to them, or its
+        grouped query over the persons of `ids` joined on its key."""
+        grouped = fact.grouped
+        assert grouped is not None
+        if grouped.lookup is not None:
+            value, value_params, joins, join_params = render_lookup(
+                grouped, base, f"l{fact.column}_"
+            )
+        else:
+            sql, join_params = grouped.render(ids[0], tuple(ids[1]))
+            alias = f"g_{fact.column}"
+            joins = f"{kind} JOIN ({sql}) {alias} ON {alias}.key = {base}.{grouped.on}"
+            value, value_params = grouped.column.format(v=f"{alias}.value"), []
+        self.items.append(f"{value} AS {fact.column}")
+        self.item_params += value_params
+        self.joins.append(joins)
+        self.join_params += join_params
 
 
 def _values_sql(
@@ -211,63 +228,38 @@ def _first_stage(
     """
     base = f'"{PERSON_TABLE}"'
     _, _, ids_sql, ids_params = _persons_sql(persons, ["id"])
-    select, select_params, joins, join_params = [f"{base}.id AS id"], [], [], []
+    stage = _Select([f"{base}.id AS id"], [], [], [])
     for fact in facts:
         if fact.key in skip:
-            select.append(f"{fact.null} AS {fact.column}")
-            continue
-        if fact.grouped is None:
+            stage.items.append(f"{fact.null} AS {fact.column}")
+        elif fact.grouped is None:
             sql, params = _compile(fact.built)
-            select.append(f"{sql} AS {fact.column}")
-            select_params += params
-            continue
-        if fact is candidate and fact.grouped.rows is not None:
-            select.append(f"{fact.grouped.column.format(v=f'{base}.candidate')} AS {fact.column}")
-            continue
-        if fact.grouped.lookup is not None:
-            value, value_params, lookup_joins, lookup_params = render_lookup(
-                fact.grouped, base, f"l{fact.column}_"
-            )
-            select.append(f"{value} AS {fact.column}")
-            select_params += value_params
-            joins.append(lookup_joins)
-            join_params += lookup_params
-            continue
-        kind = "INNER" if fact is candidate else "LEFT"
-        sql, params = _join(fact, (ids_sql, ids_params), base, kind)
-        joins.append(sql)
-        join_params += params
-        select.append(f"{_column(fact)} AS {fact.column}")
-    read = _columns_read(" ".join([*select, *joins]))
+            stage.items.append(f"{sql} AS {fact.column}")
+            stage.item_params += params
+        elif fact is candidate and fact.grouped.rows is not None:
+            value = fact.grouped.column.format(v=f"{base}.candidate")
+            stage.items.append(f"{value} AS {fact.column}")
+        else:
+            kind = "INNER" if fact is candidate else "LEFT"
+            stage.grouped(fact, base, (ids_sql, ids_params), kind)
+    read = _columns_read(" ".join([*stage.items, *stage.joins]))
     rows_sql, rows_params, _, _ = _persons_sql(persons, read)
     if candidate is not None and candidate.grouped.rows is not None:
         rows_sql, rows_params = _candidates_sql(candidate, rows_sql, rows_params, read)
-    sql = f"SELECT {', '.join(select)} FROM ({rows_sql}) {base} {' '.join(joins)}"
-    return sql, [*select_params, *rows_params, *join_params]
+    sql = f"SELECT {', '.join(stage.items)} FROM ({rows_sql}) {base} {' '.join(stage.joins)}"
+    return sql, [*stage.item_params, *rows_params, *stage.join_params]
 
 
 def _second_stage(facts: list[StagedFact], rest: str, expensive: set[str]) -> tuple[str, list]:
     """SELECT the staged rows of `rest` with their expensive facts computed."""
-    select, select_params, joins, params = ["r.id AS id"], [], [], []
+    stage = _Select(["r.id AS id"], [], [], [])
     for fact in facts:
-        if fact.key not in expensive:
-            select.append(f"r.{fact.column}")
-            continue
-        if fact.grouped is not None and fact.grouped.lookup is not None:
-            value, value_params, lookup_joins, lookup_params = render_lookup(
-                fact.grouped, "r", f"l{fact.column}_"
-            )
-            select.append(f"{value} AS {fact.column}")
-            select_params += value_params
-            joins.append(lookup_joins)
-            params += lookup_params
-            continue
-        sql, join_params = _join(fact, (f"SELECT id FROM {rest}", []), "r", "LEFT")
-        joins.append(sql)
-        params += join_params
-        select.append(f"{_column(fact)} AS {fact.column}")
-    sql = f"SELECT {', '.join(select)} FROM {rest} r {' '.join(joins)}"
-    return sql, [*select_params, *params]
+        if fact.key in expensive:
+            stage.grouped(fact, "r", (f"SELECT id FROM {rest}", []))
+        else:
+            stage.items.append(f"r.{fact.column}")
+    sql = f"SELECT {', '.join(stage.items)} FROM {rest} r {' '.join(stage.joins)}"
+    return sql, [*stage.item_params, *stage.join_params]
 
 
 @dataclass(frozen=True)
@@ -307,6 +299,7 @@ def stage_values(
     persons: QuerySet[Person] | str,
     amount: CheckedRule | None = None,
     complete: bool = True,
+    plan: _Plan | None = None,
 ) -> list[StagedFact]:
     """Fill a temporary table (id, f0.., value, amount) with a rule's value for each person.
 
@@ -318,7 +311,7 @@ def stage_values(
     persons a candidate fact (see _candidate_fact) rules out are left out of the table: they
     are false. Returns the staged facts.
     """
-    plan = _plan(value=value, amount=amount, on=on, persons=persons, complete=complete)
+    plan = plan or _plan(value=value, amount=amount, on=on, persons=persons, complete=complete)
     facts, expensive = plan.facts, plan.expensive
     cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_rest")
     cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {plan.sql}", plan.params)
@@ -343,11 +336,17 @@ def stage_values(
     return facts
 
 
-def staged_counts(cursor, *, table: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """How many staged rows are true, false and unknown."""
+def staged_counts(
+    cursor,  # type: ignore[no-untyped-def]
+    *,
+    table: str,
+    params: list[Any] | tuple = (),
+) -> dict[str, int]:
+    """How many rows of `table` (a staged table or a subquery) are true, false and unknown."""
     cursor.execute(
         f"""SELECT COUNT(*) FILTER (WHERE value), COUNT(*) FILTER (WHERE NOT value),
-            COUNT(*) FILTER (WHERE value IS NULL) FROM {table}"""
+            COUNT(*) FILTER (WHERE value IS NULL) FROM {table}""",
+        params,
     )
     return dict(zip(("true", "false", "unknown"), cursor.fetchone(), strict=True))
 
@@ -371,19 +370,12 @@ def rule_counts(*, rule: CheckedRule, on: date, persons: QuerySet[Person]) -> di
         analytic_session(cursor)
         plan = _plan(value=rule, amount=None, on=on, persons=persons, complete=False)
         if plan.expensive:
-            stage_values(
-                cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons, complete=False
-            )
+            stage_values(cursor, table=STAGE_TABLE, value=rule, on=on, persons=persons, plan=plan)
             counts = staged_counts(cursor, table=STAGE_TABLE)
             cursor.execute(f"DROP TABLE {STAGE_TABLE}")
         else:
             # One statement, nothing staged.
-            cursor.execute(
-                f"""SELECT COUNT(*) FILTER (WHERE value), COUNT(*) FILTER (WHERE NOT value),
-                    COUNT(*) FILTER (WHERE value IS NULL) FROM ({plan.sql}) v""",
-                plan.params,
-            )
-            counts = dict(zip(("true", "false", "unknown"), cursor.fetchone(), strict=True))
+            counts = staged_counts(cursor, table=f"({plan.sql}) v", params=plan.params)
     # Persons left out as not candidates are false (see stage_values).
     counts["false"] = persons.order_by().count() - counts["true"] - counts["unknown"]
     return counts
