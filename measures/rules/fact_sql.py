@@ -29,6 +29,7 @@ from measures.rules.sources import (
 )
 from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, StatusKind
 from registries.models import FamilyKind
+from registries.services.derived import ADULT_AGE
 
 
 class AgeYears(Func):
@@ -121,34 +122,58 @@ def _per_person(rows: Rows, params: Mapping[str, Any], **options: Any) -> Groupe
 
 @dataclass(frozen=True)
 class Lookup:
-    """A fact read from at most one row per person: `joins` (LEFT JOINs to the person `{p}`,
-    their aliases prefixed with `{a}`) and the `value` over them, defaults included.
+    """A fact read from the person's family row as of the date (registries_familyincome):
+    `value` over the aliases `family_row` and, where it falls back on the person's own
+    income series for a person alone, `own_series`.
 
     A query can join these to its persons directly, with no grouped query to join back.
+    Where the family row is `required` (its persons all have one: a candidate fact, see
+    query.py), it is an inner join and the fallback a row of NULLs, which keeps the plan
+    parallel: a lateral look-up cannot run in parallel workers.
     """
 
-    joins: str
     value: str
+    own_series: bool = False
 
-    def on(self, person: str, prefix: str) -> Lookup:
-        return Lookup(self.joins.format(p=person, a=prefix), self.value.format(p=person, a=prefix))
+    def joins(self, person: str, *, required: bool) -> list[str]:
+        found = [FAMILY_ROW.format(p=person, join="JOIN" if required else "LEFT JOIN")]
+        if self.own_series:
+            found.append(NO_OWN_SERIES if required else OWN_SERIES.format(p=person))
+        return found
+
+
+# A person's family as of %(on)s: registries_familyincome has a row for the period of
+# constant composition around the date; a person without one is a family of one with their
+# own IncomeSeries (looked up by key only then: OFFSET 0 keeps the planner from hashing
+# every series instead).
+FAMILY_ROW = """{join} registries_familyincome family_row
+        ON family_row.person_id = {p}.id AND family_row.valid @> %(on)s::date"""
+OWN_SERIES = """LEFT JOIN LATERAL (
+            SELECT s.first_month, s.totals, s.months FROM registries_incomeseries s
+            WHERE s.person_id = {p}.id AND family_row.person_id IS NULL
+            OFFSET 0
+        ) own_series ON TRUE"""
+NO_OWN_SERIES = """CROSS JOIN (SELECT NULL::integer AS first_month, NULL::bigint[] AS totals,
+            NULL::integer[] AS months) own_series"""
 
 
 def render_lookup(
-    grouped: Grouped, person: str, prefix: str
-) -> tuple[str, list[Any], str, list[Any]]:
+    grouped: Grouped, person: str, *, required: bool = False
+) -> tuple[str, list[Any], list[tuple[str, list[Any]]]]:
     """A lookup fact's value and joins for the person alias, parameters made positional."""
     assert grouped.lookup is not None
-    lookup = grouped.lookup.on(person, prefix)
-    value, value_params = _render(lookup.value, grouped.params, "", ())
-    joins, join_params = _render(lookup.joins, grouped.params, "", ())
-    return value, value_params, joins, join_params
+    value, value_params = _render(grouped.lookup.value, grouped.params, "", ())
+    joins = [
+        _render(join, grouped.params, "", ())
+        for join in grouped.lookup.joins(person, required=required)
+    ]
+    return value, value_params, joins
 
 
 def _lookup(lookup: Lookup, params: Mapping[str, Any], **options: Any) -> Grouped:
     """A fact of one row per person, also as a grouped query of `%(persons)s`."""
-    rows = lookup.on("p", "x")
-    sql = f"SELECT p.id AS key, {rows.value} AS value FROM (%(persons)s) p {rows.joins}"
+    joins = "\n".join(lookup.joins("p", required=False))
+    sql = f"SELECT p.id AS key, {lookup.value} AS value FROM (%(persons)s) p {joins}"
     return Grouped(sql, params, lookup=lookup, **options)
 
 
@@ -162,6 +187,23 @@ PARENT = RelationKind.PARENT.value
 
 
 def _children(on: date, args: Mapping[str, Any]) -> Grouped:
+    params = {
+        "child": FamilyKind.CHILD.value,
+        "on": on,
+        "high": years_before(on, args["min_age"]),
+        "low": years_before(on, args["max_age"]),
+    }
+    if args["max_age"] <= ADULT_AGE:
+        # Children under 18 are members of the family row, their births sorted: those born
+        # in (low, high] are two binary searches.
+        return _lookup(
+            Lookup(
+                """COALESCE(width_bucket(%(high)s::date, family_row.child_births)
+                    - width_bucket(%(low)s::date, family_row.child_births), 0)"""
+            ),
+            params,
+            absent=Decimal(0),
+        )
     # registries_familymember: a child's row is active while the parent tie is and the child
     # is alive; one row per child (registries/models/derived.py).
     return _per_person(
@@ -172,12 +214,7 @@ def _children(on: date, args: Mapping[str, Any]) -> Grouped:
             key="f.person_id",
             aggregate="COUNT(*)",
         ),
-        {
-            "child": FamilyKind.CHILD.value,
-            "on": on,
-            "high": years_before(on, args["min_age"]),
-            "low": years_before(on, args["max_age"]),
-        },
+        params,
         column="COALESCE({v}, 0)",
         absent=Decimal(0),
     )
@@ -232,27 +269,14 @@ def _birth_order(on: date, args: Mapping[str, Any]) -> Grouped:
     )
 
 
-# A person's family as of %(on)s: registries_familyincome has a row for the period of
-# constant composition around the date; a person without one is a family of one with their
-# own IncomeSeries (looked up by key only then: OFFSET 0 keeps the planner from hashing
-# every series instead).
-FAMILY_ROW = """LEFT JOIN registries_familyincome {a}fi
-        ON {a}fi.person_id = {p}.id AND {a}fi.valid @> %(on)s::date"""
-OWN_SERIES = """LEFT JOIN LATERAL (
-            SELECT s.first_month, s.totals, s.months FROM registries_incomeseries s
-            WHERE s.person_id = {p}.id AND {a}fi.person_id IS NULL
-            OFFSET 0
-        ) {a}s ON TRUE"""
-
-
 def _family_size(on: date, args: Mapping[str, Any]) -> Grouped:
-    return _lookup(Lookup(FAMILY_ROW, "COALESCE({a}fi.size, 1)"), {"on": on}, absent=Decimal(1))
+    return _lookup(Lookup("COALESCE(family_row.size, 1)"), {"on": on}, absent=Decimal(1))
 
 
 def _window(column: str) -> str:
     """The family's running total `column` over months [start, end)."""
-    values = f"COALESCE({{a}}fi.{column}, {{a}}s.{column})"
-    first = "COALESCE({a}fi.first_month, {a}s.first_month)"
+    values = f"COALESCE(family_row.{column}, own_series.{column})"
+    first = "COALESCE(family_row.first_month, own_series.first_month)"
 
     def at(bound: str) -> str:
         return f"COALESCE(({values})[LEAST({bound} - {first}, cardinality({values}))], 0)"
@@ -265,10 +289,10 @@ def _family_income_per_capita(on: date, args: Mapping[str, Any]) -> Grouped:
     # no member has a month with an income record in it.
     value = (
         f"CASE WHEN {_window('months')} > 0 THEN ROUND({_window('totals')} "
-        f"/ (100.0 * %(months)s * COALESCE({{a}}fi.size, 1)), 2) END"
+        "/ (100.0 * %(months)s * COALESCE(family_row.size, 1)), 2) END"
     )
     return _lookup(
-        Lookup(f"{FAMILY_ROW}\n{OWN_SERIES}", value),
+        Lookup(value, own_series=True),
         {
             "on": on,
             "months": args["months"],

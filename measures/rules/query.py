@@ -159,12 +159,17 @@ def _columns_read(sql: str) -> list[str]:
 
 @dataclass
 class _Select:
-    """The SELECT list and joins of a stage, with their parameters in statement order."""
+    """The SELECT list and joins of a stage, with their parameters in statement order.
+
+    `required`: the persons all have a family row (the candidate fact is a lookup), so the
+    lookups join it as an inner join. Joins the lookups share are joined once.
+    """
 
     items: list[str]
     item_params: list[Any]
     joins: list[str]
     join_params: list[Any]
+    required: bool = False
 
     def grouped(
         self, fact: StagedFact, base: str, ids: tuple[str, list[Any]], kind: str = "LEFT"
@@ -174,18 +179,19 @@ class _Select:
         grouped = fact.grouped
         assert grouped is not None
         if grouped.lookup is not None:
-            value, value_params, joins, join_params = render_lookup(
-                grouped, base, f"l{fact.column}_"
-            )
+            value, value_params, joins = render_lookup(grouped, base, required=self.required)
+            for join, params in joins:
+                if join not in self.joins:
+                    self.joins.append(join)
+                    self.join_params += params
         else:
             sql, join_params = grouped.render(ids[0], tuple(ids[1]))
             alias = f"g_{fact.column}"
-            joins = f"{kind} JOIN ({sql}) {alias} ON {alias}.key = {base}.{grouped.on}"
+            self.joins.append(f"{kind} JOIN ({sql}) {alias} ON {alias}.key = {base}.{grouped.on}")
+            self.join_params += join_params
             value, value_params = grouped.column.format(v=f"{alias}.value"), []
         self.items.append(f"{value} AS {fact.column}")
         self.item_params += value_params
-        self.joins.append(joins)
-        self.join_params += join_params
 
 
 def _values_sql(
@@ -228,7 +234,8 @@ def _first_stage(
     """
     base = f'"{PERSON_TABLE}"'
     _, _, ids_sql, ids_params = _persons_sql(persons, ["id"])
-    stage = _Select([f"{base}.id AS id"], [], [], [])
+    required = candidate is not None and candidate.grouped.lookup is not None
+    stage = _Select([f"{base}.id AS id"], [], [], [], required=required)
     for fact in facts:
         if fact.key in skip:
             stage.items.append(f"{fact.null} AS {fact.column}")

@@ -12,7 +12,7 @@ of that time (docs/decisions.md §8, §9). These tables hold the same facts pre-
   its members' running incomes, so that the family's income as of a date is one row.
 
 Nothing in Python writes them. Statement-level triggers on persons, relations and income
-records recompute the rows of the persons a statement touched (migration 0004), so every
+records recompute the rows of the persons a statement touched (migrations 0004, 0005), so every
 path (services, the admin, imports, COPY, raw SQL) keeps them right. A bulk load that
 switches triggers off (session_replication_role = replica) must refresh them itself, as
 the population generator does. The SQL functions `registries_family_refresh(ids)`,
@@ -115,8 +115,10 @@ class FamilyIncome(models.Model):
     marriage, living children under 18 by an active parent tie) has `size` members, and
     `totals`/`months` are the sums of their IncomeSeries, month by month from `first_month`
     (empty when none of them has income). So "the family's income over months a .. b - 1 as
-    of a date" is one row and two array reads. Periods in which the person is alone have no
-    row: the family is then the person, with their own IncomeSeries.
+    of a date" is one row and two array reads; `child_births` are the children's dates of
+    birth, sorted, so "children in an age band under 18 as of a date" is two binary searches
+    of the same row. Periods in which the person is alone have no row: the family is then the
+    person, with their own IncomeSeries.
     """
 
     pk = models.CompositePrimaryKey("person_id", "period")
@@ -130,6 +132,9 @@ class FamilyIncome(models.Model):
     )
     months = ArrayField(
         models.IntegerField(), null=True, verbose_name=_("running member-months with income")
+    )
+    child_births = ArrayField(
+        models.DateField(), default=list, verbose_name=_("children's dates of birth")
     )
 
     class Meta:

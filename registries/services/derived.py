@@ -1,8 +1,8 @@
 """The derived fact tables computed in Python, for a bulk load that writes them itself.
 
-A load with triggers off (population.py) cannot rely on the SQL functions of migration 0004
-to fill registries_familymember, registries_incomeseries and registries_familyincome; these
-functions derive the same rows from the data it generated, row for row:
+A load with triggers off (population.py) cannot rely on the SQL functions of migrations 0004
+and 0005 to fill registries_familymember, registries_incomeseries and registries_familyincome;
+these functions derive the same rows from the data it generated, row for row:
 tests/registries/test_derived.py proves that a generated population's rows equal what
 registries_family_refresh() and registries_income_series_refresh() make of it.
 
@@ -60,6 +60,7 @@ class Period:
     ends: int | None
     size: int
     series: Series | None
+    child_births: tuple[int, ...] = ()  # sorted
 
 
 def income_series(records: Iterable[tuple[int, int, int]]) -> dict[int, Series]:
@@ -116,12 +117,13 @@ def _belongs(member: Member) -> list[Span]:
 
 def family_income(person: int, members: list[Member], series: dict[int, Series]) -> list[Period]:
     """The periods of constant composition of a person's family, without those alone."""
-    belongs = [(m.member, _belongs(m)) for m in members]
+    belongs = [(m, _belongs(m)) for m in members]
     if len(belongs) == 1 and len(belongs[0][1]) == 1:
         # One member, one span (the common case): alone before and after it.
-        member, ((lower, upper),) = belongs[0]
-        earners = [series[m] for m in (person, member) if m in series]
-        return [Period(1, lower, upper, 2, _sum(earners))]
+        (only,) = members
+        ((lower, upper),) = belongs[0][1]
+        earners = [series[m] for m in (person, only.member) if m in series]
+        return [Period(1, lower, upper, 2, _sum(earners), _child_births([only]))]
     cuts = sorted(
         {bound for _m, spans in belongs for span in spans for bound in span if bound is not None}
     )
@@ -138,11 +140,17 @@ def family_income(person: int, members: list[Member], series: dict[int, Series])
         ]
         if not inside:
             continue
-        earners = tuple(m for m in (person, *inside) if m in series)
+        earners = tuple(m for m in (person, *(i.member for i in inside)) if m in series)
         if earners not in sums:
             sums[earners] = _sum([series[m] for m in earners])
-        periods.append(Period(number, start, end, 1 + len(inside), sums[earners]))
+        periods.append(
+            Period(number, start, end, 1 + len(inside), sums[earners], _child_births(inside))
+        )
     return periods
+
+
+def _child_births(members: list[Member]) -> tuple[int, ...]:
+    return tuple(sorted(m.birth for m in members if m.kind == "child"))
 
 
 def _sum(found: list[Series]) -> Series | None:
@@ -187,4 +195,5 @@ def period_line(person: int, period: Period, day: Callable[[int], str]) -> str:
     else:
         s = period.series
         money = f"{s.first}\t{_array(s.totals)}\t{_array(s.months)}"
-    return f"{person}\t{period.number}\t{valid}\t{period.size}\t{money}\n"
+    births = "{" + ",".join(map(day, period.child_births)) + "}"
+    return f"{person}\t{period.number}\t{valid}\t{period.size}\t{money}\t{births}\n"

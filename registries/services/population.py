@@ -118,7 +118,7 @@ INCOME_COLUMNS = "person_id, kind, month, amount, payer_inn, source"
 # writes itself.
 FAMILY_COLUMNS = "person_id, member_id, kind, member_birth, active"
 SERIES_COLUMNS = "person_id, first_month, totals, months"
-FAMILY_INCOME_COLUMNS = "person_id, period, valid, size, first_month, totals, months"
+FAMILY_INCOME_COLUMNS = "person_id, period, valid, size, first_month, totals, months, child_births"
 
 
 @dataclass(frozen=True)

@@ -521,10 +521,12 @@ def test_python_and_sql_give_the_same_outcome(insurer, khabarovsk):
 
 
 # Rules whose first condition rules out everyone without a row of its fact: rule_counts and
-# rule_sample then evaluate only those persons (the "candidates" of measures/rules/query.py).
+# rule_sample then evaluate only those persons (the "candidates" of measures/rules/query.py):
+# a family row (children under 18), family member rows (older children), statuses.
 CANDIDATE_PREFIXES = (
     "children(max_age=17) >= 1",
     "children(min_age=3, max_age=18) > 1",
+    "children(min_age=16, max_age=24) >= 1",
     "large_family",
 )
 

@@ -66,12 +66,12 @@ def snapshot() -> dict[str, list[tuple]]:
         )
         series = [(p, first, tuple(totals), tuple(months)) for p, first, totals, months in cursor]
         cursor.execute(
-            "SELECT person_id, period, valid::text, size, first_month, totals, months "
-            "FROM registries_familyincome ORDER BY person_id, period"
+            "SELECT person_id, period, valid::text, size, first_month, totals, months, "
+            "child_births FROM registries_familyincome ORDER BY person_id, period"
         )
         family_income = [
-            (p, period, valid, size, first, _tuple(totals), _tuple(months))
-            for p, period, valid, size, first, totals, months in cursor
+            (p, period, valid, size, first, _tuple(totals), _tuple(months), tuple(births))
+            for p, period, valid, size, first, totals, months, births in cursor
         ]
     return {"family": family, "series": series, "family_income": family_income}
 
@@ -193,23 +193,27 @@ def series(who: Person) -> tuple | None:
 
 
 def incomes(who: Person) -> list[tuple]:
-    """A person's family income rows: (period, valid as text, size, first, totals, months)."""
+    """A person's family income rows: (period, valid as text, size, first, totals, months,
+    children's births)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT period, valid::text, size, first_month, totals, months "
+            "SELECT period, valid::text, size, first_month, totals, months, child_births "
             "FROM registries_familyincome WHERE person_id = %s ORDER BY period",
             [who.pk],
         )
         return [
-            (period, valid, size, first, _tuple(totals), _tuple(months))
-            for period, valid, size, first, totals, months in cursor
+            (period, valid, size, first, _tuple(totals), _tuple(months), tuple(births))
+            for period, valid, size, first, totals, months, births in cursor
         ]
 
 
-def period(number: int, valid: str, size: int, money: tuple | None = None) -> tuple:
-    """An expected incomes() row; money is (first month, totals, months) or None."""
+def period(
+    number: int, valid: str, size: int, money: tuple | None = None, births: tuple = ()
+) -> tuple:
+    """An expected incomes() row; money is (first month, totals, months) or None, births the
+    children's dates of birth."""
     first, totals, months = money or (None, None, None)
-    return (number, valid, size, first, _tuple(totals), _tuple(months))
+    return (number, valid, size, first, _tuple(totals), _tuple(months), tuple(births))
 
 
 def member(who: Person, kind: str, active: str) -> tuple:
@@ -312,8 +316,8 @@ def test_rebuilt_reports_a_row_the_functions_would_not_derive(parent):
     assert snapshot() != rebuilt()
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO registries_familyincome (person_id, period, valid, size) "
-            "VALUES (%s, 0, '(,2019-01-01)', 1)",
+            "INSERT INTO registries_familyincome (person_id, period, valid, size, child_births) "
+            "VALUES (%s, 0, '(,2019-01-01)', 1, '{}')",
             [parent.pk],
         )
     assert snapshot() != rebuilt()
@@ -392,9 +396,9 @@ def test_a_child_belongs_from_the_later_of_the_relation_and_the_birth(parent, ch
         member(adopted, "child", "{[2015-03-10,)}"),
     }
     assert incomes(parent) == [
-        period(1, "[2010-05-01,2015-03-10)", 2),
-        period(2, "[2015-03-10,2028-05-01)", 3),
-        period(3, "[2028-05-01,2030-08-17)", 2),
+        period(1, "[2010-05-01,2015-03-10)", 2, births=(date(2010, 5, 1),)),
+        period(2, "[2015-03-10,2028-05-01)", 3, births=(date(2010, 5, 1), date(2012, 8, 17))),
+        period(3, "[2028-05-01,2030-08-17)", 2, births=(date(2012, 8, 17),)),
     ]
     assert_derivable()
 
@@ -402,14 +406,14 @@ def test_a_child_belongs_from_the_later_of_the_relation_and_the_birth(parent, ch
 def test_valid_to_is_the_last_day_of_the_relation(parent, child):
     relate(RelationKind.PARENT, parent, child, date(2010, 5, 1), until=date(2020, 12, 31))
     assert family(parent) == {member(child, "child", "{[2010-05-01,2021-01-01)}")}
-    assert incomes(parent) == [period(1, "[2010-05-01,2021-01-01)", 2)]
+    assert incomes(parent) == [period(1, "[2010-05-01,2021-01-01)", 2, births=(date(2010, 5, 1),))]
     assert_derivable()
 
 
 def test_a_one_day_relation_still_belongs_for_that_day(parent, child):
     relate(RelationKind.PARENT, parent, child, date(2010, 5, 1), until=date(2010, 5, 1))
     assert family(parent) == {member(child, "child", "{[2010-05-01,2010-05-02)}")}
-    assert incomes(parent) == [period(1, "[2010-05-01,2010-05-02)", 2)]
+    assert incomes(parent) == [period(1, "[2010-05-01,2010-05-02)", 2, births=(date(2010, 5, 1),))]
     assert_derivable()
 
 
@@ -458,13 +462,13 @@ def test_a_death_before_the_end_of_the_relation_ends_the_row(parent, child):
 
 def test_a_corrected_birth_date_moves_the_child_row(parent, child):
     relate(RelationKind.PARENT, parent, child, date(2010, 1, 1))
-    assert incomes(parent) == [period(1, "[2010-05-01,2028-05-01)", 2)]
+    assert incomes(parent) == [period(1, "[2010-05-01,2028-05-01)", 2, births=(date(2010, 5, 1),))]
     child.birth_date = date(2010, 5, 3)
     child.save()
     assert family(parent) == {member(child, "child", "{[2010-05-03,)}")}
     assert family(child) == set()
     # The coming of age moves with the birth.
-    assert incomes(parent) == [period(1, "[2010-05-03,2028-05-03)", 2)]
+    assert incomes(parent) == [period(1, "[2010-05-03,2028-05-03)", 2, births=(date(2010, 5, 3),))]
     assert_derivable()
 
 
@@ -472,7 +476,7 @@ def test_the_death_of_the_parent_keeps_their_own_rows(parent, child):
     relate(RelationKind.PARENT, parent, child, child.birth_date)
     die(parent, date(2021, 3, 3))
     assert family(parent) == {member(child, "child", "{[2010-05-01,)}")}
-    assert incomes(parent) == [period(1, "[2010-05-01,2028-05-01)", 2)]
+    assert incomes(parent) == [period(1, "[2010-05-01,2028-05-01)", 2, births=(date(2010, 5, 1),))]
     assert_derivable()
 
 
@@ -482,14 +486,18 @@ def test_a_relation_pointed_at_another_child_moves_the_row(parent, child):
     relation.to_person = other
     relation.save()
     assert family(parent) == {member(other, "child", "{[2012-01-01,)}")}
-    assert incomes(parent) == [period(1, "[2012-01-01,2029-11-11)", 2)]
+    assert incomes(parent) == [
+        period(1, "[2012-01-01,2029-11-11)", 2, births=(date(2011, 11, 11),))
+    ]
     other_parent = person(date(1979, 7, 7))
     relation.from_person = other_parent
     relation.save()
     assert family(parent) == set()
     assert incomes(parent) == []
     assert family(other_parent) == {member(other, "child", "{[2012-01-01,)}")}
-    assert incomes(other_parent) == [period(1, "[2012-01-01,2029-11-11)", 2)]
+    assert incomes(other_parent) == [
+        period(1, "[2012-01-01,2029-11-11)", 2, births=(date(2011, 11, 11),))
+    ]
     Relation.objects.filter(pk=relation.pk).update(kind=RelationKind.REPRESENTATIVE)
     assert family(other_parent) == set()
     assert incomes(other_parent) == []
@@ -565,7 +573,7 @@ def test_adjacent_relations_of_one_kind_merge_into_one_range(parent, child):
     assert family(parent) == {member(child, "child", "{[2010-05-01,)}")}
     assert FamilyMember.objects.filter(person=parent, kind="child").count() == 1
     # One span, so no cut on 2013-01-01.
-    assert incomes(parent) == [period(1, "[2010-05-01,2028-05-01)", 2)]
+    assert incomes(parent) == [period(1, "[2010-05-01,2028-05-01)", 2, births=(date(2010, 5, 1),))]
     assert_derivable()
 
 
@@ -577,8 +585,8 @@ def test_overlapping_relations_merge_and_a_gap_stays(parent, child):
     assert family(parent) == {member(child, "child", "{[2010-05-01,2016-07-01),[2018-01-01,)}")}
     # The gap is a period of its own, alone, so without a row; the numbers go on.
     assert incomes(parent) == [
-        period(1, "[2010-05-01,2016-07-01)", 2),
-        period(3, "[2018-01-01,2028-05-01)", 2),
+        period(1, "[2010-05-01,2016-07-01)", 2, births=(date(2010, 5, 1),)),
+        period(3, "[2018-01-01,2028-05-01)", 2, births=(date(2010, 5, 1),)),
     ]
     assert_derivable()
 
@@ -614,12 +622,14 @@ def test_a_parent_and_a_child_until_the_childs_18th_birthday(parent, child):
             "[2010-05-01,2028-05-01)",
             2,
             (month_number(2025, 1), [10000, 11000, 16000], [1, 2, 3]),
+            births=(date(2010, 5, 1),),
         )
     ]
     row = FamilyIncome.objects.get(person=parent)
     assert row.period == 1
     assert row.valid == Range(date(2010, 5, 1), date(2028, 5, 1), "[)")
     assert (row.size, row.first_month) == (2, month_number(2025, 1))
+    assert row.child_births == [date(2010, 5, 1)]
     assert incomes(child) == []  # the parent is not in the child's family
     assert_derivable()
 
@@ -630,10 +640,16 @@ def test_a_family_without_income_has_null_money(parent, child):
     assert (row.first_month, row.totals, row.months) == (None, None, None)
     earn(child, date(2026, 6, 1), "1.00")
     assert incomes(parent) == [
-        period(1, "[2010-05-01,2028-05-01)", 2, (month_number(2026, 6), [100], [1]))
+        period(
+            1,
+            "[2010-05-01,2028-05-01)",
+            2,
+            (month_number(2026, 6), [100], [1]),
+            births=(date(2010, 5, 1),),
+        )
     ]
     IncomeRecord.objects.filter(person=child).delete()
-    assert incomes(parent) == [period(1, "[2010-05-01,2028-05-01)", 2)]
+    assert incomes(parent) == [period(1, "[2010-05-01,2028-05-01)", 2, births=(date(2010, 5, 1),))]
     assert_derivable()
 
 
@@ -655,7 +671,7 @@ def test_a_married_couple_with_a_child(household):
     assert series(wife) == (month_number(2025, 1), [5000, 5000, 5000, 12000], [1, 1, 1, 2])
     expected = [
         period(1, "[2008-06-14,2010-05-01)", 2, HUSBAND_AND_WIFE),
-        period(2, "[2010-05-01,2028-05-01)", 3, HUSBAND_AND_WIFE),
+        period(2, "[2010-05-01,2028-05-01)", 3, HUSBAND_AND_WIFE, births=(date(2010, 5, 1),)),
         period(3, "[2028-05-01,)", 2, HUSBAND_AND_WIFE),
     ]
     assert incomes(husband) == incomes(wife) == expected
@@ -666,7 +682,7 @@ def test_a_married_couple_with_a_child(household):
     earn(child, date(2025, 5, 1), "10.00", kind=IncomeKind.BENEFIT)
     first, totals, months = HUSBAND_AND_WIFE
     with_child = (first, [*totals, 43000], [*months, 5])
-    expected[1] = period(2, "[2010-05-01,2028-05-01)", 3, with_child)
+    expected[1] = period(2, "[2010-05-01,2028-05-01)", 3, with_child, births=(date(2010, 5, 1),))
     assert incomes(husband) == incomes(wife) == expected
     assert_derivable()
 
@@ -680,13 +696,13 @@ def test_the_death_of_a_spouse_leaves_her_income_out_of_the_later_periods(househ
     alone = (month_number(2025, 1), [10000], [1])
     assert incomes(husband) == [
         period(1, "[2008-06-14,2010-05-01)", 2, both),
-        period(2, "[2010-05-01,2022-02-10)", 3, both),
-        period(3, "[2022-02-10,2028-05-01)", 2, alone),
+        period(2, "[2010-05-01,2022-02-10)", 3, both, births=(date(2010, 5, 1),)),
+        period(3, "[2022-02-10,2028-05-01)", 2, alone, births=(date(2010, 5, 1),)),
     ]
     # The wife's own family is still computed, though she has died.
     assert incomes(wife) == [
         period(1, "[2008-06-14,2010-05-01)", 2, both),
-        period(2, "[2010-05-01,2028-05-01)", 3, both),
+        period(2, "[2010-05-01,2028-05-01)", 3, both, births=(date(2010, 5, 1),)),
         period(3, "[2028-05-01,)", 2, both),
     ]
     assert_derivable()
@@ -695,8 +711,94 @@ def test_the_death_of_a_spouse_leaves_her_income_out_of_the_later_periods(househ
 def test_a_child_born_on_29_february_stops_counting_on_1_march(parent):
     leapling = person(date(2008, 2, 29))
     relate(RelationKind.PARENT, parent, leapling, leapling.birth_date)
-    assert incomes(parent) == [period(1, "[2008-02-29,2026-03-01)", 2)]
+    assert incomes(parent) == [period(1, "[2008-02-29,2026-03-01)", 2, births=(date(2008, 2, 29),))]
     assert derived.adult_day(leapling.birth_date.toordinal()) == date(2026, 3, 1).toordinal()
+    assert_derivable()
+
+
+def test_child_births_hold_a_child_only_under_18_and_while_the_tie_is_active(parent, child):
+    # The child (born 2010-05-01, of age 2028-05-01) is the parent's from birth to the end of
+    # 2015, then again by adoption from 2020; the older child (born 2004-07-10) from birth,
+    # until coming of age on 2022-07-10. Recorded younger first: the array is sorted anyway.
+    relate(RelationKind.PARENT, parent, child, child.birth_date, until=date(2015, 12, 31))
+    adoption = relate(
+        RelationKind.PARENT, parent, child, date(2020, 1, 1), basis=RelationBasis.ADOPTION
+    )
+    older = person(date(2004, 7, 10), sex="F")
+    relate(RelationKind.PARENT, parent, older, older.birth_date)
+    assert family(parent) == {
+        member(child, "child", "{[2010-05-01,2016-01-01),[2020-01-01,)}"),
+        member(older, "child", "{[2004-07-10,)}"),
+    }
+    both = (date(2004, 7, 10), date(2010, 5, 1))
+    assert incomes(parent) == [
+        period(1, "[2004-07-10,2010-05-01)", 2, births=(date(2004, 7, 10),)),
+        period(2, "[2010-05-01,2016-01-01)", 3, births=both),
+        period(3, "[2016-01-01,2020-01-01)", 2, births=(date(2004, 7, 10),)),
+        period(4, "[2020-01-01,2022-07-10)", 3, births=both),
+        period(5, "[2022-07-10,2028-05-01)", 2, births=(date(2010, 5, 1),)),
+    ]
+    assert FamilyIncome.objects.get(person=parent, period=4).child_births == list(both)
+    assert_derivable()
+
+    # The adoption ends before the child comes of age: the child leaves on the day after.
+    adoption.valid_to = date(2024, 12, 31)
+    adoption.save()
+    assert incomes(parent)[-1] == period(
+        5, "[2022-07-10,2025-01-01)", 2, births=(date(2010, 5, 1),)
+    )
+    assert_derivable()
+
+    # Without the tie from birth, the child is in the family from the adoption only.
+    Relation.objects.filter(
+        from_person=parent, to_person=child, valid_from=date(2010, 5, 1)
+    ).delete()
+    assert incomes(parent) == [
+        period(1, "[2004-07-10,2020-01-01)", 2, births=(date(2004, 7, 10),)),
+        period(2, "[2020-01-01,2022-07-10)", 3, births=both),
+        period(3, "[2022-07-10,2025-01-01)", 2, births=(date(2010, 5, 1),)),
+    ]
+    assert incomes(child) == incomes(older) == []
+    assert_derivable()
+
+
+def test_twins_give_two_equal_dates_in_child_births(household):
+    husband, wife, child = household
+    twins = [person(date(2012, 3, 7)), person(date(2012, 3, 7), sex="F")]
+    for twin in twins:
+        relate(RelationKind.PARENT, husband, twin, twin.birth_date)
+        relate(RelationKind.PARENT, wife, twin, twin.birth_date)
+    born, twin_born = date(2010, 5, 1), date(2012, 3, 7)
+    assert (
+        incomes(husband)
+        == incomes(wife)
+        == [
+            period(1, "[2008-06-14,2010-05-01)", 2),
+            period(2, "[2010-05-01,2012-03-07)", 3, births=(born,)),
+            period(3, "[2012-03-07,2028-05-01)", 5, births=(born, twin_born, twin_born)),
+            period(4, "[2028-05-01,2030-03-07)", 4, births=(twin_born, twin_born)),
+            period(5, "[2030-03-07,)", 2),
+        ]
+    )
+    row = FamilyIncome.objects.get(person=husband, period=3)
+    assert row.child_births == [born, twin_born, twin_born]
+    assert incomes(child) == incomes(twins[0]) == []
+    assert_derivable()
+
+    # One twin dies: one of the two equal dates goes, from the day of death.
+    die(twins[1], date(2015, 1, 20))
+    assert (
+        incomes(husband)
+        == incomes(wife)
+        == [
+            period(1, "[2008-06-14,2010-05-01)", 2),
+            period(2, "[2010-05-01,2012-03-07)", 3, births=(born,)),
+            period(3, "[2012-03-07,2015-01-20)", 5, births=(born, twin_born, twin_born)),
+            period(4, "[2015-01-20,2028-05-01)", 4, births=(born, twin_born)),
+            period(5, "[2028-05-01,2030-03-07)", 3, births=(twin_born,)),
+            period(6, "[2030-03-07,)", 2),
+        ]
+    )
     assert_derivable()
 
 
@@ -736,11 +838,23 @@ def test_a_childs_death_ends_its_period(parent, child):
     earn(child, date(2019, 1, 1), "3.00")
     die(child, date(2020, 7, 15))
     assert incomes(parent) == [
-        period(1, "[2010-05-01,2020-07-15)", 2, (month_number(2019, 1), [300], [1]))
+        period(
+            1,
+            "[2010-05-01,2020-07-15)",
+            2,
+            (month_number(2019, 1), [300], [1]),
+            births=(date(2010, 5, 1),),
+        )
     ]
     die(child, None)
     assert incomes(parent) == [
-        period(1, "[2010-05-01,2028-05-01)", 2, (month_number(2019, 1), [300], [1]))
+        period(
+            1,
+            "[2010-05-01,2028-05-01)",
+            2,
+            (month_number(2019, 1), [300], [1]),
+            births=(date(2010, 5, 1),),
+        )
     ]
     assert_derivable()
 
@@ -750,7 +864,7 @@ def test_a_childs_death_in_a_household_shrinks_the_family(household):
     die(child, date(2020, 7, 15))
     expected = [
         period(1, "[2008-06-14,2010-05-01)", 2),
-        period(2, "[2010-05-01,2020-07-15)", 3),
+        period(2, "[2010-05-01,2020-07-15)", 3, births=(date(2010, 5, 1),)),
         period(3, "[2020-07-15,)", 2),
     ]
     assert incomes(husband) == incomes(wife) == expected
@@ -769,7 +883,7 @@ def test_an_adult_adopted_child_never_counts(parent):
 def test_a_child_adopted_before_18_counts_from_adoption_to_18(parent):
     teen = person(date(2005, 3, 15))
     relate(RelationKind.PARENT, parent, teen, date(2020, 6, 1), basis=RelationBasis.ADOPTION)
-    assert incomes(parent) == [period(1, "[2020-06-01,2023-03-15)", 2)]
+    assert incomes(parent) == [period(1, "[2020-06-01,2023-03-15)", 2, births=(date(2005, 3, 15),))]
     assert_derivable()
 
 
@@ -778,7 +892,11 @@ def test_deleting_a_member_person_refreshes_the_others_rows(household):
     earn(husband, date(2025, 1, 1), "100.00")
     earn(child, date(2025, 1, 1), "7.00")
     assert incomes(husband)[1] == period(
-        2, "[2010-05-01,2028-05-01)", 3, (month_number(2025, 1), [10700], [2])
+        2,
+        "[2010-05-01,2028-05-01)",
+        3,
+        (month_number(2025, 1), [10700], [2]),
+        births=(date(2010, 5, 1),),
     )
     child.delete()
     expected = [period(1, "[2008-06-14,)", 2, (month_number(2025, 1), [10000], [1]))]
@@ -826,8 +944,8 @@ def test_a_member_counted_both_as_spouse_and_as_child(parent, child):
     money = (month_number(2025, 1), [1000], [1])
     twice = (month_number(2025, 1), [2000], [2])
     assert incomes(parent) == [
-        period(1, "[2010-05-01,2026-01-01)", 2, money),
-        period(2, "[2026-01-01,2028-05-01)", 3, twice),
+        period(1, "[2010-05-01,2026-01-01)", 2, money, births=(date(2010, 5, 1),)),
+        period(2, "[2026-01-01,2028-05-01)", 3, twice, births=(date(2010, 5, 1),)),
         period(3, "[2028-05-01,)", 2, money),
     ]
     assert_derivable()
@@ -846,7 +964,13 @@ def test_deleting_a_person_removes_their_rows_as_person_and_as_member(parent, ch
     earn(child, date(2030, 1, 1), "100.00")
     earn(parent, date(2025, 1, 1), "50.00")
     assert incomes(child) == [
-        period(1, "[2032-01-01,2050-01-01)", 2, (month_number(2030, 1), [10000], [1]))
+        period(
+            1,
+            "[2032-01-01,2050-01-01)",
+            2,
+            (month_number(2030, 1), [10000], [1]),
+            births=(date(2032, 1, 1),),
+        )
     ]
     child.delete()
     gone = Q(person_id=child.pk) | Q(member_id=child.pk)
@@ -913,7 +1037,7 @@ def test_relations_inserted_before_their_member_in_the_same_transaction(parent):
     money = (month_number(2025, 1), [2000], [1])
     assert incomes(parent) == [
         period(1, "[2005-01-01,2010-05-01)", 2, money),
-        period(2, "[2010-05-01,2028-05-01)", 3, money),
+        period(2, "[2010-05-01,2028-05-01)", 3, money, births=(date(2010, 5, 1),)),
         period(3, "[2028-05-01,)", 2, money),
     ]
     assert incomes(spouse) == [period(1, "[2005-01-01,)", 2, money)]
@@ -1003,7 +1127,11 @@ def test_bulk_created_incomes_of_several_persons(parent, child):
     assert series(third) == (month_number(2024, 11), [100, 100, 600], [1, 1, 2])
     assert incomes(parent) == [
         period(
-            1, "[2010-05-01,2028-05-01)", 2, (month_number(2025, 1), [1000, 3000, 3550], [1, 2, 3])
+            1,
+            "[2010-05-01,2028-05-01)",
+            2,
+            (month_number(2025, 1), [1000, 3000, 3550], [1, 2, 3]),
+            births=(date(2010, 5, 1),),
         )
     ]
     IncomeRecord.objects.filter(month=date(2025, 1, 1)).update(amount=Decimal("0.00"))
@@ -1014,7 +1142,13 @@ def test_bulk_created_incomes_of_several_persons(parent, child):
     assert series(parent) is None and series(third) is None
     assert series(child) == (month_number(2025, 3), [550], [1])
     assert incomes(parent) == [
-        period(1, "[2010-05-01,2028-05-01)", 2, (month_number(2025, 3), [550], [1]))
+        period(
+            1,
+            "[2010-05-01,2028-05-01)",
+            2,
+            (month_number(2025, 3), [550], [1]),
+            births=(date(2010, 5, 1),),
+        )
     ]
     assert_derivable()
 
@@ -1076,7 +1210,7 @@ def test_deaths_recorded_in_bulk(parent, child, couple):
     Person.objects.filter(pk__in=[child.pk, wife.pk]).update(death_date=date(2023, 4, 5))
     assert family(parent) == {member(child, "child", "{[2010-05-01,2023-04-05)}")}
     assert family(husband) == {member(wife, "spouse", "{[2008-06-14,2023-04-05)}")}
-    assert incomes(parent) == [period(1, "[2010-05-01,2023-04-05)", 2)]
+    assert incomes(parent) == [period(1, "[2010-05-01,2023-04-05)", 2, births=(date(2010, 5, 1),))]
     assert incomes(husband) == [period(1, "[2008-06-14,2023-04-05)", 2)]
     assert_derivable()
 
@@ -1264,12 +1398,12 @@ def test_family_income_periods_sizes_and_sums():
     )
     assert derived.family_income(1, members, series) == [
         derived.Period(1, wed, born, 2, couple),
-        derived.Period(2, born, o(2028, 5, 1), 3, with_child),
+        derived.Period(2, born, o(2028, 5, 1), 3, with_child, child_births=(born,)),
         derived.Period(3, o(2028, 5, 1), None, 2, couple),
     ]
     assert derived.family_income(1, members, {}) == [
         derived.Period(1, wed, born, 2, None),
-        derived.Period(2, born, o(2028, 5, 1), 3, None),
+        derived.Period(2, born, o(2028, 5, 1), 3, None, child_births=(born,)),
         derived.Period(3, o(2028, 5, 1), None, 2, None),
     ]
 
@@ -1295,14 +1429,14 @@ def test_family_income_leaves_out_the_periods_alone():
         [(o(2008, 2, 29), o(2010, 1, 1)), (o(2012, 1, 1), None)],
     )
     assert derived.family_income(1, [child], {}) == [
-        derived.Period(1, o(2008, 2, 29), o(2010, 1, 1), 2, None),
-        derived.Period(3, o(2012, 1, 1), o(2026, 3, 1), 2, None),
+        derived.Period(1, o(2008, 2, 29), o(2010, 1, 1), 2, None, (o(2008, 2, 29),)),
+        derived.Period(3, o(2012, 1, 1), o(2026, 3, 1), 2, None, (o(2008, 2, 29),)),
     ]
     late = derived.Member(
         3, "child", o(2008, 1, 1), [(o(2008, 1, 1), o(2010, 1, 1)), (o(2027, 1, 1), None)]
     )
     assert derived.family_income(1, [late], {}) == [
-        derived.Period(1, o(2008, 1, 1), o(2010, 1, 1), 2, None)
+        derived.Period(1, o(2008, 1, 1), o(2010, 1, 1), 2, None, (o(2008, 1, 1),))
     ]
 
 
@@ -1315,9 +1449,32 @@ def test_family_income_counts_a_member_twice_when_both_spouse_and_child():
     ]
     series = {2: derived.Series(5, [10], [1])}
     assert derived.family_income(1, members, series) == [
-        derived.Period(1, birth, o(2026, 1, 1), 2, derived.Series(5, [10], [1])),
-        derived.Period(2, o(2026, 1, 1), o(2028, 5, 1), 3, derived.Series(5, [20], [2])),
+        derived.Period(1, birth, o(2026, 1, 1), 2, derived.Series(5, [10], [1]), (birth,)),
+        derived.Period(2, o(2026, 1, 1), o(2028, 5, 1), 3, derived.Series(5, [20], [2]), (birth,)),
         derived.Period(3, o(2028, 5, 1), None, 2, derived.Series(5, [10], [1])),
+    ]
+
+
+def test_family_income_child_births_sorted_with_twins_and_without_spouses():
+    wed, older, twins = o(2005, 1, 1), o(2006, 6, 6), o(2012, 3, 7)
+    members = [  # out of order on purpose
+        derived.Member(4, "child", twins, [(twins, None)]),
+        derived.Member(2, "spouse", o(1981, 1, 1), [(wed, None)]),
+        derived.Member(5, "child", twins, [(twins, o(2020, 1, 1))]),
+        derived.Member(3, "child", older, [(older, None)]),
+    ]
+    assert derived.family_income(1, members, {}) == [
+        derived.Period(1, wed, older, 2, None),
+        derived.Period(2, older, twins, 3, None, (older,)),
+        derived.Period(3, twins, o(2020, 1, 1), 5, None, (older, twins, twins)),
+        derived.Period(4, o(2020, 1, 1), o(2024, 6, 6), 4, None, (older, twins)),
+        derived.Period(5, o(2024, 6, 6), o(2030, 3, 7), 3, None, (twins,)),
+        derived.Period(6, o(2030, 3, 7), None, 2, None),
+    ]
+    # The common case (one member, one span) keeps the birth too.
+    only = derived.Member(3, "child", older, [(o(2010, 1, 1), None)])
+    assert derived.family_income(1, [only], {}) == [
+        derived.Period(1, o(2010, 1, 1), o(2024, 6, 6), 2, None, (older,))
     ]
 
 
@@ -1334,11 +1491,18 @@ def test_copy_lines():
     )
     assert (
         derived.period_line(4, derived.Period(0, None, o(2010, 5, 1), 2, None), day)
-        == "4\t0\t(,2010-05-01)\t2\t\\N\t\\N\t\\N\n"
+        == "4\t0\t(,2010-05-01)\t2\t\\N\t\\N\t\\N\t{}\n"
     )
     assert (
         derived.period_line(4, derived.Period(2, o(2010, 5, 1), None, 3, s), day)
-        == "4\t2\t[2010-05-01,)\t3\t24300\t{5,7}\t{1,2}\n"
+        == "4\t2\t[2010-05-01,)\t3\t24300\t{5,7}\t{1,2}\t{}\n"
+    )
+    twins = derived.Period(
+        3, o(2012, 3, 7), None, 4, None, (o(2010, 5, 1), o(2012, 3, 7), o(2012, 3, 7))
+    )
+    assert (
+        derived.period_line(4, twins, day)
+        == "4\t3\t[2012-03-07,)\t4\t\\N\t\\N\t\\N\t{2010-05-01,2012-03-07,2012-03-07}\n"
     )
 
 
@@ -1374,6 +1538,10 @@ def generate_and_check(monkeypatch, *, in_bulk: bool) -> None:
     assert max(size for _p, _n, _v, size, *_money in loaded["family_income"]) >= 4
     assert any(first is not None for _p, _n, _v, _s, first, *_rest in loaded["family_income"])
     assert any(first is None for _p, _n, _v, _s, first, *_rest in loaded["family_income"])
+    # Some periods have children, and no more of them than members besides the person.
+    births = [(size, b) for _p, _n, _v, size, *_money, b in loaded["family_income"]]
+    assert any(b for _size, b in births)
+    assert all(list(b) == sorted(b) and len(b) < size for size, b in births)
     # Some ranges end (divorces, deaths, relations with an end).
     assert any(not active.endswith(",)}") for *_rest, active in loaded["family"])
     assert any(not valid.endswith(",)") for _p, _n, valid, *_rest in loaded["family_income"])
