@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/v1/core/", include("platform_core.urls")),
     path("api/v1/registries/", include("registries.urls")),
     path("api/v1/measures/", include("measures.urls")),
+    path("api/v1/integration/", include("integration.urls")),
 ]

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class RegistriesConfig(AppConfig):
     name = "registries"
     verbose_name = _("Base registries")
+
+    def ready(self) -> None:
+        # Subscribes the handler of what external systems send (integration's inbox).
+        from registries.services import inbound  # noqa: F401

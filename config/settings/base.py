@@ -172,6 +172,7 @@ SPECTACULAR_SETTINGS = {
         "StatusKindEnum": "registries.enums.StatusKind",
         "OrganisationKindEnum": "platform_core.enums.OrganisationKind",
         "DisabilityGroupEnum": "registries.enums.DisabilityGroup",
+        "InboxStatusEnum": "integration.enums.InboxStatus",
     },
 }
 
@@ -199,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
 EVENTS_MAX_ATTEMPTS = int(env("EVENTS_MAX_ATTEMPTS", "6"))
 EVENTS_BACKOFF_BASE_SECONDS = float(env("EVENTS_BACKOFF_BASE_SECONDS", "2"))
 EVENTS_EXTRA_HANDLER_MODULES = env_list("EVENTS_EXTRA_HANDLER_MODULES", "")
+
+# Integration: how old a signed request may be, and how many events one batch may carry.
+INTEGRATION_SIGNATURE_MAX_AGE_SECONDS = int(env("INTEGRATION_SIGNATURE_MAX_AGE_SECONDS", "300"))
+INTEGRATION_BATCH_MAX_EVENTS = int(env("INTEGRATION_BATCH_MAX_EVENTS", "1000"))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = DATA_DIR / "mail"

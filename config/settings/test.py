@@ -14,3 +14,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # Parallel runs on one server (several developers, or CI beside a dev run) need their own
 # test database name.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_social_treasury")}  # noqa: F405
+
+# Emulated peers of other agencies (never in production settings).
+INSTALLED_APPS = [*INSTALLED_APPS, "emulators"]  # noqa: F405

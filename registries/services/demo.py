@@ -11,6 +11,8 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from integration.enums import Scope, SystemKind
+from integration.models import ExternalSystem
 from platform_core.enums import OrganisationKind, Power, Role
 from platform_core.errors import DomainError
 from platform_core.models import Municipality, Organisation, Region, User
@@ -30,6 +32,7 @@ class DemoSummary:
     logins: list[tuple[str, str, str]] = field(default_factory=list)
     persons_created: int = 0
     generated: int = 0
+    systems: list[tuple[str, str]] = field(default_factory=list)
 
 
 ORGANISATIONS = [
@@ -62,6 +65,18 @@ STAFF = [
     ("officer77", "dep77", Role.OFFICER, "Смирнов", "Дмитрий", "Андреевич"),
     ("auditor", "sfr", Role.AUDITOR, "Лебедева", "Елена", "Игоревна"),
     ("platform", "sfr", Role.PLATFORM_OPERATOR, "Орлов", "Максим", "Юрьевич"),
+]
+
+# External systems that may post events (integration), with demo signing secrets.
+SYSTEMS = [
+    ("zags-27", "ЗАГС Хабаровского края", SystemKind.CIVIL_REGISTRY, [Scope.CIVIL_REGISTRY_EVENTS]),
+    (
+        "fri",
+        "Федеральный реестр инвалидов",
+        SystemKind.DISABILITY_REGISTRY,
+        [Scope.DISABILITY_EVENTS],
+    ),
+    ("edu-27", "Региональная система образования", SystemKind.EDUCATION, [Scope.EDUCATION_EVENTS]),
 ]
 
 FAMILIES = {
@@ -186,6 +201,12 @@ def demo_data_load(*, generate_persons: int = 0, seed: int = 27) -> DemoSummary:
                 patronymic=patronymic,
             )
             summary.logins.append((username, DEMO_PASSWORD, f"{Role(role).label} — {organisation}"))
+        for code, name, kind, scopes in SYSTEMS:
+            system, _created = ExternalSystem.objects.get_or_create(
+                code=code,
+                defaults={"name": name, "kind": kind, "scopes": scopes, "secret": f"demo-{code}"},
+            )
+            summary.systems.append((system.code, system.secret))
         people = {}
         for key in FAMILIES:
             people[key], created = _person(key)

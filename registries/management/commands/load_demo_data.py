@@ -38,7 +38,16 @@ class Command(BaseCommand):
         )
         for username, _password, description in summary.logins:
             self.stdout.write(f"  {username:<14} {description}")
+        self.stdout.write(
+            "\n" + _("External systems that may post signed events (code: signing secret):")
+        )
+        for code, secret in summary.systems:
+            self.stdout.write(f"  {code:<14} {secret}")
         base_url = base_url.rstrip("/")
+        self.stdout.write(
+            _("Send births from the emulated civil registry:")
+            + f" manage.py emulate births --count 10 --url {base_url}"
+        )
         self.stdout.write("\n" + _("Back office:") + f" {base_url}/admin/")
         self.stdout.write(_("API (Swagger UI):") + f" {base_url}/api/docs/")
         self.stdout.write(_("OpenAPI schema:") + f" {base_url}/api/schema/")

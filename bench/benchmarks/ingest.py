@@ -1,0 +1,287 @@
+"""Inbound events through a real gunicorn server: signed single posts, batches, applying.
+
+The server runs the production settings against the benchmark's database, with Celery's
+broker on the local Redis and no worker: a request stores, publishes and acknowledges, as in
+production; applying is measured separately, in process. The load comes from a small asyncio
+client on the same machine (it takes part of the two cores, as a real neighbour would).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+from bench.benchmarks import Context, Metric, benchmark
+from integration.enums import Contract, InboxStatus, Scope, SystemKind
+from integration.models import ExternalSystem, InboundEvent
+from integration.services import signature
+from registries.models import Person
+
+ROOT = Path(__file__).resolve().parents[2]
+PATH = "/api/v1/integration/civil-registry/events"
+REDIS_DB_URL = "redis://127.0.0.1:6379/14"
+WORKERS = 4
+CONNECTIONS = 16
+BATCH = 500
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def _server(port: int, ctx: Context):  # type: ignore[no-untyped-def]
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": REDIS_DB_URL,
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _request(port: int, path: str, body: bytes, system: ExternalSystem, stamp: str) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nX-System: {system.code}\r\nX-Timestamp: {stamp}\r\n"
+        f"X-Signature: {signature(system.secret, stamp, body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _send_all(port: int, requests: list[bytes]) -> tuple[float, list[float], dict[int, int]]:
+    """Send every request over CONNECTIONS concurrent clients; wall time, latencies, statuses."""
+    queue = list(reversed(requests))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def client() -> None:
+        while queue:
+            raw = queue.pop()
+            started = time.perf_counter()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(raw)
+            await writer.drain()
+            answer = await reader.read()
+            writer.close()
+            latencies.append(time.perf_counter() - started)
+            status = int(answer[9:12])
+            statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CONNECTIONS)))
+    return time.perf_counter() - started, latencies, statuses
+
+
+def _births(mothers: list[Person], on: date, prefix: str) -> list[dict[str, Any]]:
+    found = []
+    for number, mother in enumerate(mothers):
+        found.append(
+            {
+                "event_id": f"{prefix}-{number}-{uuid.uuid4().hex[:8]}",
+                "type": "birth",
+                "act": {
+                    "number": f"{number:08d}",
+                    "date": on.isoformat(),
+                    "office_code": "2700",
+                    "region_code": "27",
+                },
+                "occurred_on": on.isoformat(),
+                "subjects": {
+                    "child": {
+                        "name": {"last": mother.last_name, "first": "Тест"},
+                        "birth_date": on.isoformat(),
+                        "sex": "F",
+                    },
+                    "mother": {
+                        "name": {"last": mother.last_name, "first": mother.first_name},
+                        "birth_date": mother.birth_date.isoformat(),
+                        "snils": mother.snils,
+                        "sex": "F",
+                    },
+                },
+            }
+        )
+    return found
+
+
+def _mothers(count: int) -> list[Person]:
+    from platform_core.validators import snils_from_number
+
+    Person.objects.bulk_create(
+        Person(
+            snils=snils_from_number(300_000_000 + n),
+            last_name="Мамина",
+            first_name=f"Мать{n}",
+            birth_date=date(1990, 1, 1) + timedelta(days=n % 3000),
+            sex="F",
+            region_id="27",
+        )
+        for n in range(count)
+    )
+    return list(Person.objects.filter(last_name="Мамина").order_by("pk"))
+
+
+@benchmark(
+    Metric(
+        "ingest_events_per_s",
+        "1/s",
+        "Signed, validated civil registry events posted one per request to gunicorn "
+        f"({WORKERS} workers), stored once and acknowledged; {CONNECTIONS} concurrent clients.",
+        target=500,
+    ),
+    Metric(
+        "ingest_ack_p99_ms",
+        "ms",
+        "p99 of the acknowledgement latency of those single posts, as the clients saw it.",
+        higher_is_better=False,
+    ),
+    Metric(
+        "ingest_batch_events_per_s",
+        "1/s",
+        f"The same events through the batch endpoint, {BATCH} per request.",
+        target=5000,
+    ),
+    Metric(
+        "inbound_apply_events_per_s",
+        "1/s",
+        "Received births applied to the registry (child registered, parent linked, life "
+        "event recorded, fact tables refreshed by their triggers), in process.",
+    ),
+)
+def ingest(ctx: Context) -> dict[str, float]:
+    if not _redis_up():
+        ctx.log("   Redis is not reachable on 127.0.0.1:6379: the ingest benchmark needs it.")
+        return {}
+    singles = ctx.size(full=6000, quick=600)
+    batched = ctx.size(full=20_000, quick=2_000)
+    on = date(2026, 11, 1)
+    with ctx.fresh_database():
+        system = ExternalSystem.objects.create(
+            code="bench-zags",
+            name="Bench civil registry",
+            kind=SystemKind.CIVIL_REGISTRY,
+            scopes=[Scope.CIVIL_REGISTRY_EVENTS],
+        )
+        mothers = _mothers(singles + batched)
+        port = _free_port()
+        with _server(port, ctx):
+            stamp = str(int(time.time()))
+            warm = _births(mothers[:50], on, "warm")
+            asyncio.run(
+                _send_all(
+                    port,
+                    [_request(port, PATH, json.dumps(d).encode(), system, stamp) for d in warm],
+                )
+            )
+            documents = _births(mothers[:singles], on, "one")
+            requests = [
+                _request(port, PATH, json.dumps(d, ensure_ascii=False).encode(), system, stamp)
+                for d in documents
+            ]
+            seconds, latencies, statuses = asyncio.run(_send_all(port, requests))
+            ctx.log(f"   {singles} single posts in {seconds:.1f} s, answers {statuses}")
+            latencies.sort()
+            p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+            batch_documents = _births(mothers[singles:], on, "many")
+            batches = [
+                _request(
+                    port,
+                    f"{PATH}/batch",
+                    json.dumps({"events": batch_documents[i : i + BATCH]}).encode(),
+                    system,
+                    stamp,
+                )
+                for i in range(0, len(batch_documents), BATCH)
+            ]
+            batch_seconds, _latencies, batch_statuses = asyncio.run(_send_all(port, batches))
+            ctx.log(f"   {batched} events in batches in {batch_seconds:.1f} s, {batch_statuses}")
+        stored = InboundEvent.objects.filter(status=InboxStatus.RECEIVED).count()
+        expected = singles + batched + len(warm)
+        if stored != expected:
+            raise RuntimeError(f"{stored} events stored, {expected} sent")
+        from registries.services.inbound import inbound_apply
+
+        sample = list(
+            InboundEvent.objects.filter(contract=Contract.CIVIL_REGISTRY_EVENT)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: ctx.size(full=2000, quick=200)]
+        )
+        started = time.perf_counter()
+        for pk in sample:
+            inbound_apply(pk)
+        apply_seconds = time.perf_counter() - started
+        applied = InboundEvent.objects.filter(pk__in=sample, status=InboxStatus.APPLIED).count()
+        if applied != len(sample):
+            raise RuntimeError(f"only {applied} of {len(sample)} events applied")
+    _flush_redis()
+    return {
+        "ingest_events_per_s": singles / seconds,
+        "ingest_ack_p99_ms": p99,
+        "ingest_batch_events_per_s": batched / batch_seconds,
+        "inbound_apply_events_per_s": len(sample) / apply_seconds,
+    }
+
+
+def _flush_redis() -> None:
+    """Drop the dispatch tasks the server queued (no worker ran them)."""
+    import redis
+
+    redis.Redis.from_url(REDIS_DB_URL).flushdb()
+

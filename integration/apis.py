@@ -1,0 +1,362 @@
+"""REST API of integration: the signed inbound endpoints of external systems, and the
+monitoring of the inbox for platform operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Avg, Count, F, Max, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integration import services
+from integration.contracts import schema
+from integration.enums import Contract, InboxStatus, Scope
+from integration.models import ExternalSystem, InboundEvent
+from platform_core.api import ScopedQuerysetMixin
+
+SIGNATURE_HEADERS = [
+    OpenApiParameter("X-System", str, OpenApiParameter.HEADER, required=True),
+    OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, required=True),
+    OpenApiParameter(
+        "X-Signature",
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description="hex HMAC-SHA256 of '<X-Timestamp>.' followed by the body, keyed by the "
+        "system's secret",
+    ),
+]
+
+
+class SignedSystem(BaseAuthentication):
+    """An external system, by the HMAC signature of the request (integration/services.py)."""
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, ExternalSystem]:
+        meta = request.META
+        try:
+            system = services.system_authenticate(
+                code=meta.get("HTTP_X_SYSTEM", ""),
+                timestamp=meta.get("HTTP_X_TIMESTAMP", ""),
+                signed=meta.get("HTTP_X_SIGNATURE", ""),
+                body=request.body,
+                now=timezone.now(),
+            )
+        except services.NotAuthenticated as exc:
+            raise exceptions.AuthenticationFailed(str(exc.message)) from exc
+        return AnonymousUser(), system
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'HMAC-SHA256 headers="X-System X-Timestamp X-Signature"'
+
+
+class SignedSystemScheme(OpenApiAuthenticationExtension):
+    target_class = SignedSystem
+    name = "signedSystem"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Signature",
+            "description": "HMAC-SHA256 of '<X-Timestamp>.<body>' with the system's secret, "
+            "with X-System (its code) and X-Timestamp (Unix seconds, at most 5 minutes off).",
+        }
+
+
+class SystemMaySend(BasePermission):
+    """The signed system holds the view's scope."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        system = request.auth
+        if not isinstance(system, ExternalSystem):
+            return False
+        if view.scope not in system.scopes:
+            self.message = _("System %(code)s may not send %(scope)s.") % {
+                "code": system.code,
+                "scope": Scope(view.scope).label,
+            }
+            return False
+        return True
+
+
+class _Inbound(APIView):
+    authentication_classes = [SignedSystem]
+    permission_classes = [SystemMaySend]
+    contract: str = ""
+    scope: str = ""
+
+
+def _event_schema(contract: str) -> dict[str, Any]:
+    """The contract as an OpenAPI request body: its references resolved in place."""
+    root = schema(contract)
+    civil = schema(Contract.CIVIL_REGISTRY_EVENT)
+
+    def resolve(node: Any, base: dict[str, Any]) -> Any:
+        if isinstance(node, list):
+            return [resolve(item, base) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            document, _hash, pointer = node["$ref"].partition("#")
+            target = civil if document else base
+            for part in pointer.strip("/").split("/"):
+                target = target[part]
+            return resolve(target, civil if document else base)
+        return {
+            key: resolve(value, base)
+            for key, value in node.items()
+            if key not in ("$schema", "$id", "$defs")
+        }
+
+    return resolve(root, root)
+
+
+class InboundEventView(_Inbound):
+    """Receive one event."""
+
+    def post(self, request: Request) -> Response:
+        (receipt,) = services.inbound_receive(
+            system=request.auth,
+            contract=self.contract,
+            documents=[request.data],
+            now=timezone.now(),
+        )
+        if receipt.problems:
+            return Response(
+                {
+                    "detail": _("The event does not follow its contract."),
+                    "errors": receipt.answer["errors"],
+                },
+                status=400,
+            )
+        return Response(receipt.answer, status=receipt.status)
+
+
+class BatchSerializer(serializers.Serializer):
+    events = serializers.ListField(
+        child=serializers.JSONField(),
+        min_length=1,
+        max_length=settings.INTEGRATION_BATCH_MAX_EVENTS,
+    )
+
+
+class InboundBatchView(_Inbound):
+    """Receive many events at once; each gets its own result, in order."""
+
+    def post(self, request: Request) -> Response:
+        batch = BatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        receipts = services.inbound_receive(
+            system=request.auth,
+            contract=self.contract,
+            documents=batch.validated_data["events"],
+            now=timezone.now(),
+        )
+        counts = {"received": 0, "repeated": 0, "rejected": 0, "conflicts": 0}
+        for receipt in receipts:
+            if receipt.status == 400:
+                counts["rejected"] += 1
+            elif receipt.status == 409:
+                counts["conflicts"] += 1
+            else:
+                counts["received" if receipt.stored else "repeated"] += 1
+        return Response({**counts, "results": [r.answer for r in receipts]})
+
+
+class InboundStatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InboundEvent
+        fields = ["event_id", "event_type", "status", "received_at", "processed_at", "problem"]
+
+
+class InboundStatusView(_Inbound):
+    """What became of an event this system sent."""
+
+    def get(self, request: Request, event_id: str) -> Response:
+        found = services.inbound_status(system=request.auth, event_id=event_id)
+        if found is None or found.contract != self.contract:
+            raise exceptions.NotFound(
+                _("No event %(id)s was received from this system.") % {"id": event_id}
+            )
+        return Response(InboundStatusSerializer(found).data)
+
+
+def inbound_views(contract: str, scope: str) -> tuple[type, type, type]:
+    """The three endpoints of one contract, with its schema in the OpenAPI document."""
+    body = _event_schema(contract)
+    name = "".join(part.title() for part in contract.split("_"))
+    common = {"parameters": SIGNATURE_HEADERS, "tags": ["integration"]}
+
+    class Single(InboundEventView):
+        @extend_schema(
+            operation_id=f"{contract}_receive",
+            request={"application/json": body},
+            responses={
+                202: OpenApiTypes.OBJECT,
+                400: OpenApiTypes.OBJECT,
+                409: OpenApiTypes.OBJECT,
+            },
+            **common,
+        )
+        def post(self, request: Request) -> Response:
+            return super().post(request)
+
+    class Batch(InboundBatchView):
+        @extend_schema(
+            operation_id=f"{contract}_receive_batch",
+            request={
+                "application/json": {
+                    "type": "object",
+                    "required": ["events"],
+                    "properties": {
+                        "events": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": settings.INTEGRATION_BATCH_MAX_EVENTS,
+                            "items": body,
+                        }
+                    },
+                }
+            },
+            responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+            **common,
+        )
+        def post(self, request: Request) -> Response:
+            return super().post(request)
+
+    class Status(InboundStatusView):
+        @extend_schema(
+            operation_id=f"{contract}_status",
+            responses={200: InboundStatusSerializer, 404: OpenApiTypes.OBJECT},
+            **common,
+        )
+        def get(self, request: Request, event_id: str) -> Response:
+            return super().get(request, event_id)
+
+    views = (Single, Batch, Status)
+    for view, suffix in zip(views, ("View", "BatchView", "StatusView"), strict=True):
+        view.__name__ = view.__qualname__ = f"{name}{suffix}"
+        view.contract, view.scope = contract, scope
+    return views
+
+
+CIVIL_REGISTRY = inbound_views(Contract.CIVIL_REGISTRY_EVENT, Scope.CIVIL_REGISTRY_EVENTS)
+DISABILITY = inbound_views(Contract.DISABILITY_EVENT, Scope.DISABILITY_EVENTS)
+EDUCATION = inbound_views(Contract.EDUCATION_EVENT, Scope.EDUCATION_EVENTS)
+
+
+# Monitoring, for platform operators (scoped like the event log)
+
+
+class ExternalSystemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExternalSystem
+        fields = ["id", "code", "name", "kind", "scopes", "active", "created_at"]
+
+
+class InboundEventSerializer(serializers.ModelSerializer):
+    system = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = InboundEvent
+        fields = [
+            "id",
+            "system",
+            "event_id",
+            "contract",
+            "event_type",
+            "status",
+            "received_at",
+            "processed_at",
+            "attempts",
+            "corrects_event_id",
+            "cancelled",
+            "problem",
+            "result",
+            "payload",
+        ]
+
+
+class DiscardSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ExternalSystemViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = ExternalSystem.objects.order_by("code")
+    serializer_class = ExternalSystemSerializer
+    filterset_fields = ["kind", "active"]
+
+
+class InboundEventViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = InboundEvent.objects.select_related("system").order_by("-received_at", "-id")
+    serializer_class = InboundEventSerializer
+    filterset_fields = {
+        "status": ["exact"],
+        "contract": ["exact"],
+        "event_type": ["exact"],
+        "system__code": ["exact"],
+        "received_at": ["gte", "lte"],
+    }
+
+    @action(detail=False, methods=["get"])
+    def stats(self, request: Request) -> Response:
+        """Per system and contract: events by status, the oldest waiting, processing lag."""
+        lag = F("processed_at") - F("received_at")
+        rows = (
+            self.get_queryset()
+            .order_by()
+            .values("system__code", "contract")
+            .annotate(
+                total=Count("id"),
+                **{s: Count("id", filter=Q(status=s)) for s in InboxStatus.values},
+                oldest_waiting=Min("received_at", filter=Q(status=InboxStatus.RECEIVED)),
+                avg_lag=Avg(lag, filter=Q(processed_at__isnull=False)),
+                max_lag=Max(lag, filter=Q(processed_at__isnull=False)),
+            )
+        )
+        return Response(
+            [
+                {
+                    **{k: v for k, v in row.items() if k not in ("avg_lag", "max_lag")},
+                    "avg_lag_seconds": _seconds(row["avg_lag"]),
+                    "max_lag_seconds": _seconds(row["max_lag"]),
+                }
+                for row in rows
+            ]
+        )
+
+    @extend_schema(request=None, responses={200: InboundEventSerializer})
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: str | None = None) -> Response:
+        """Apply an event in review or failed again (409 otherwise)."""
+        replayed = services.inbound_replay(inbound=self.get_object())
+        replayed.refresh_from_db()
+        return Response(InboundEventSerializer(replayed).data)
+
+    @extend_schema(request=DiscardSerializer, responses={200: InboundEventSerializer})
+    @action(detail=True, methods=["post"])
+    def discard(self, request: Request, pk: str | None = None) -> Response:
+        """Decide that an event in review or failed is not to be applied, with a reason."""
+        body = DiscardSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        discarded = services.inbound_discard(
+            inbound=self.get_object(), reason=body.validated_data["reason"]
+        )
+        return Response(InboundEventSerializer(discarded).data)
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else round(value.total_seconds(), 3)
