@@ -57,13 +57,16 @@ def test_every_environment_variable_the_settings_read_is_documented_in_the_readm
     assert not undocumented, f"settings not documented in README.md: {undocumented}"
 
 
-def test_dockerfile_copies_every_app():
+def test_dockerfile_copies_every_app_of_production_and_no_emulator():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    from django.conf import settings
+    from config.settings import base
 
-    ours = [app for app in settings.INSTALLED_APPS if (ROOT / app).is_dir()]
+    # Production settings install the apps of base; dev and test add the emulated peers.
+    ours = [app for app in base.INSTALLED_APPS if (ROOT / app).is_dir()]
     missing = [app for app in ours if f"COPY {app} {app}" not in dockerfile]
     assert not missing
+    assert "emulators" not in base.INSTALLED_APPS
+    assert "emulators" not in dockerfile
 
 
 def test_production_settings_refuse_a_missing_secret_key():

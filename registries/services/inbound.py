@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from integration.enums import Contract, InboxStatus
 from integration.models import InboundEvent
@@ -52,6 +53,24 @@ from registries.services.persons import (
 
 logger = logging.getLogger(__name__)
 DAY = timedelta(days=1)
+
+
+ROLES = {
+    "mother": _lazy("mother"),
+    "father": _lazy("father"),
+    "child": _lazy("child"),
+    "deceased": _lazy("deceased"),
+    "spouse_1": _lazy("first spouse"),
+    "spouse_2": _lazy("second spouse"),
+    "person": _lazy("person"),
+}
+
+
+def _role(role: str) -> str:
+    """A subject's role as the officer reads it."""
+    if role.startswith("adoptive_parents["):
+        return _("adoptive parent %(n)d") % {"n": int(role[17:-1]) + 1}
+    return str(ROLES.get(role, role))
 
 
 class NeedsReview(Exception):
@@ -104,7 +123,7 @@ class _Applying:
                 if found.birth_date != birth:
                     raise NeedsReview(
                         _("The %(role)s's SNILS belongs to a person born on another date.")
-                        % {"role": role},
+                        % {"role": _role(role)},
                         role=role,
                         candidates=[found.pk],
                     )
@@ -119,7 +138,7 @@ class _Applying:
         candidates = list(same.values_list("pk", flat=True)[:5])
         if len(candidates) > 1:
             raise NeedsReview(
-                _("More than one registered person matches the %(role)s.") % {"role": role},
+                _("More than one registered person matches the %(role)s.") % {"role": _role(role)},
                 role=role,
                 candidates=candidates,
             )
@@ -128,7 +147,9 @@ class _Applying:
     def known(self, role: str, data: dict[str, Any]) -> Person:
         person = self.match(role, data)
         if person is None:
-            raise NeedsReview(_("The %(role)s is not in the registry.") % {"role": role}, role=role)
+            raise NeedsReview(
+                _("The %(role)s is not in the registry.") % {"role": _role(role)}, role=role
+            )
         self.persons[role] = person.pk
         return person
 
@@ -139,13 +160,13 @@ class _Applying:
             if not region or not Region.objects.filter(pk=region).exists():
                 raise NeedsReview(
                     _("The %(role)s's region %(region)s is unknown.")
-                    % {"role": role, "region": region},
+                    % {"role": _role(role), "region": region},
                     role=role,
                 )
             if not (data.get("sex") or sex):
                 raise NeedsReview(
                     _("The %(role)s's sex is not given; a person cannot be registered without.")
-                    % {"role": role},
+                    % {"role": _role(role)},
                     role=role,
                 )
             name = data["name"]
