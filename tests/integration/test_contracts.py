@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from schemathesis.core import NOT_SET
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core import NOT_SET
 
 from integration.contracts import FILES, contract_problems, schema
 from integration.enums import Contract
