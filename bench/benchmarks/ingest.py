@@ -284,4 +284,3 @@ def _flush_redis() -> None:
     import redis
 
     redis.Redis.from_url(REDIS_DB_URL).flushdb()
-
