@@ -19,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +53,27 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+# Systems by code, read again after SYSTEM_CACHE_SECONDS: a request does not pay a query for
+# its sender's credentials, and a deactivated system or a new secret takes effect within that.
+SYSTEM_CACHE_SECONDS = 10.0
+_systems: dict[str, tuple[float, ExternalSystem | None]] = {}
+
+
+@receiver([post_save, post_delete], sender=ExternalSystem)
+def _forget_systems(**kwargs: Any) -> None:
+    _systems.clear()
+
+
+def _system(code: str, now: float) -> ExternalSystem | None:
+    cached = _systems.get(code)
+    if cached is None or now - cached[0] > SYSTEM_CACHE_SECONDS:
+        found = ExternalSystem.objects.filter(code=code[:50], active=True).first()
+        if found is None:
+            return None  # unknown codes are not kept: anyone can send them
+        cached = _systems[code] = (now, found)
+    return cached[1]
+
+
 def system_authenticate(
     *, code: str, timestamp: str, signed: str, body: bytes, now: datetime
 ) -> ExternalSystem:
@@ -59,7 +82,7 @@ def system_authenticate(
         raise NotAuthenticated(
             _("Sign the request: X-System, X-Timestamp and X-Signature headers are required.")
         )
-    system = ExternalSystem.objects.filter(code=code, active=True).first()
+    system = _system(code, now.timestamp())
     if system is None:
         raise NotAuthenticated(_("Unknown or inactive system %(code)s.") % {"code": code[:50]})
     try:

@@ -29,6 +29,16 @@ def rule_version_in_force(*, measure: Measure, on: date) -> RuleVersion | None:
     )
 
 
+def rule_versions_in_force(*, measures: list[Measure], on: date) -> dict[int, RuleVersion]:
+    """rule_version_in_force of each measure, in one query: measure id to its version."""
+    found: dict[int, RuleVersion] = {}
+    for version in RuleVersion.objects.filter(
+        active_on(on), measure__in=measures, status=RuleStatus.PUBLISHED
+    ).order_by("measure_id", "-valid_from", "-version"):
+        found.setdefault(version.measure_id, version)
+    return found
+
+
 def entitlement_explanation(*, entitlement: Entitlement) -> Evaluation:
     """Explain a stored entitlement from the facts it was computed on."""
     rule = rule_check(entitlement.rule_version.eligibility)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -247,7 +248,16 @@ class _Checker:
 
 
 def rule_check(text: str, *, expect: str = ValueType.BOOL) -> CheckedRule:
-    """Parse and type-check a rule; raise RuleInvalid listing every problem with its place."""
+    """Parse and type-check a rule; raise RuleInvalid listing every problem with its place.
+
+    A valid rule is checked once per process (the rules in force are few and their texts
+    never change: a change is a new version); evaluating reads a checked rule, never alters it.
+    """
+    return _rule_check(text, expect)
+
+
+@functools.lru_cache(maxsize=2048)
+def _rule_check(text: str, expect: str) -> CheckedRule:
     try:
         tree = parse(text)
     except RuleSyntaxError as error:

@@ -307,6 +307,7 @@ def stage_values(
     amount: CheckedRule | None = None,
     complete: bool = True,
     plan: _Plan | None = None,
+    shared: bool = False,
 ) -> list[StagedFact]:
     """Fill a temporary table (id, f0.., value, amount) with a rule's value for each person.
 
@@ -316,12 +317,14 @@ def stage_values(
     whose amount needs such a fact) get them computed, and a person decided early keeps the
     facts the outcome rested on. Without `complete`, for a caller that counts or samples,
     persons a candidate fact (see _candidate_fact) rules out are left out of the table: they
-    are false. Returns the staged facts.
+    are false. With `shared`, the table is an unlogged table other sessions can read (the
+    caller drops it), not a temporary one. Returns the staged facts.
     """
     plan = plan or _plan(value=value, amount=amount, on=on, persons=persons, complete=complete)
     facts, expensive = plan.facts, plan.expensive
     cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_rest")
-    cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {plan.sql}", plan.params)
+    kind = "UNLOGGED" if shared else "TEMPORARY"
+    cursor.execute(f"CREATE {kind} TABLE {table} AS {plan.sql}", plan.params)
     if expensive:
         amount_needs = amount is not None and any(
             fact_key(d.name, a) in expensive for d, a in amount.facts.values()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,13 +42,15 @@ from measures.rules.sources import (
     months_before,
     years_before,
 )
-from measures.selectors import measures_in_force, rule_version_in_force
+from measures.selectors import measures_in_force, rule_version_in_force, rule_versions_in_force
 from platform_core.errors import DomainError
 from platform_core.models import Region
 from registries.models import Person
 from registries.selectors import subsistence_minimums
 
 SWEEP_CHUNK = 100_000
+# Sessions writing a sweep's entitlements at once (the machine's cores).
+SWEEP_WRITERS = max(1, min(4, os.cpu_count() or 1))
 
 
 class NoRuleInForce(DomainError):
@@ -144,8 +149,10 @@ def _evaluate_catalogue(
     *, source: FactSource, region_code: str | None, on: date
 ) -> list[MeasureOutcome]:
     results = []
-    for measure in measures_in_force(on=on, region_code=region_code):
-        version = rule_version_in_force(measure=measure, on=on)
+    measures = list(measures_in_force(on=on, region_code=region_code))
+    versions = rule_versions_in_force(measures=measures, on=on)
+    for measure in measures:
+        version = versions.get(measure.pk)
         if version is None:
             continue
         results.append(measure_evaluate(CompiledRules.of(version), source, measure))
@@ -257,26 +264,105 @@ class SweepSummary:
 STAGED_FACTS = "measures_sweep_facts"
 
 
-def _sweep_insert_sql(
-    compiled: CompiledRules, *, facts: list[StagedFact], on: date, low: int, high: int
-) -> tuple[str, list]:
-    """INSERT the staged outcomes of one range of person ids; unchanged rows stay untouched."""
-    table = Entitlement._meta.db_table
+@dataclass(frozen=True)
+class _Chunk:
+    """The staged outcomes of one range of person ids, to write as entitlements."""
+
+    table: str  # the staged rows
+    select: str  # the new entitlement rows, as columns of ENTITLEMENT_COLUMNS (alias n)
+    params: list
+    version: RuleVersion
+    on: date
+    low: int
+    high: int
+
+    def write(self, cursor) -> int:  # type: ignore[no-untyped-def]
+        """INSERT the rows; rows already stored and unchanged stay untouched.
+
+        A range none of whose persons has an entitlement of this version and date yet (the
+        first sweep) is a plain INSERT; otherwise the rows are compared first, so that an
+        unchanged row is neither written nor locked (ON CONFLICT DO UPDATE locks every row
+        it meets), and ON CONFLICT covers a sweep racing this one.
+        """
+        target = Entitlement._meta.db_table
+        key = [self.version.measure_id, self.on, self.version.pk]
+        cursor.execute(
+            f"""SELECT EXISTS (SELECT 1 FROM {target} WHERE person_id >= %s AND person_id < %s
+                AND measure_id = %s AND as_of = %s AND rule_version_id = %s)""",  # noqa: S608
+            [self.low, self.high, *key],
+        )
+        insert = f"INSERT INTO {target} ({ENTITLEMENT_COLUMNS})"
+        if not cursor.fetchone()[0]:
+            try:
+                with transaction.atomic():
+                    plain = f"{insert} SELECT * FROM ({self.select}) n"  # noqa: S608
+                    cursor.execute(plain, self.params)
+                    return cursor.rowcount
+            except IntegrityError:
+                pass  # another sweep wrote some of them meanwhile
+        cursor.execute(
+            f"""{insert} SELECT n.* FROM ({self.select}) n
+            LEFT JOIN {target} e ON e.person_id = n.person_id AND e.measure_id = %s
+                AND e.as_of = %s AND e.rule_version_id = %s
+            WHERE e.id IS NULL
+                OR (e.outcome, e.amount, e.facts) IS DISTINCT FROM (n.outcome, n.amount, n.facts)
+            ON CONFLICT (person_id, measure_id, as_of, rule_version_id) DO UPDATE
+                SET outcome = EXCLUDED.outcome, amount = EXCLUDED.amount,
+                    facts = EXCLUDED.facts, evaluated_at = EXCLUDED.evaluated_at
+                WHERE ({target}.outcome, {target}.amount, {target}.facts)
+                    IS DISTINCT FROM (EXCLUDED.outcome, EXCLUDED.amount, EXCLUDED.facts)
+            """,  # noqa: S608 (table names are ours; values are parameters)
+            [*self.params, *key],
+        )
+        return cursor.rowcount
+
+
+ENTITLEMENT_COLUMNS = (
+    "person_id, measure_id, rule_version_id, as_of, outcome, amount, facts, evaluated_at"
+)
+
+
+def _write_chunks(chunks: list[_Chunk], *, concurrent: bool) -> Iterator[int]:
+    """Write each chunk in its own short transaction; rows written by each, in order.
+
+    Concurrent: SWEEP_WRITERS sessions at once (an INSERT ... SELECT runs in one process;
+    the writes are most of a sweep), each on its own connection.
+    """
+    if not concurrent:
+        for chunk in chunks:
+            yield _write_chunk(chunk, close=False)
+        return
+    with ThreadPoolExecutor(max_workers=SWEEP_WRITERS) as pool:
+        yield from pool.map(lambda chunk: _write_chunk(chunk, close=True), chunks)
+
+
+def _write_chunk(chunk: _Chunk, *, close: bool) -> int:
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            return chunk.write(cursor)
+    finally:
+        if close:  # a writer thread's own connection
+            connection.close()
+
+
+def _sweep_chunk(
+    compiled: CompiledRules,
+    *,
+    table: str,
+    facts: list[StagedFact],
+    on: date,
+    low: int,
+    high: int,
+) -> _Chunk:
+    """The entitlements of the staged persons with ids in [low, high)."""
     facts_sql, facts_params = staged_facts_json(facts, "t")
-    sql = f"""
-        INSERT INTO {table}
-            (person_id, measure_id, rule_version_id, as_of, outcome, amount, facts, evaluated_at)
-        SELECT t.id, %s, %s, %s,
-            CASE WHEN t.value THEN %s WHEN NOT t.value THEN %s ELSE %s END,
-            CASE WHEN t.value THEN ROUND(t.amount, 2) END,
-            {facts_sql}, %s
-        FROM {STAGED_FACTS} t
+    select = f"""
+        SELECT t.id AS person_id, %s AS measure_id, %s AS rule_version_id, %s::date AS as_of,
+            CASE WHEN t.value THEN %s WHEN NOT t.value THEN %s ELSE %s END AS outcome,
+            CASE WHEN t.value THEN ROUND(t.amount, 2) END AS amount,
+            {facts_sql} AS facts, %s::timestamptz AS evaluated_at
+        FROM {table} t
         WHERE t.id >= %s AND t.id < %s
-        ON CONFLICT (person_id, measure_id, as_of, rule_version_id) DO UPDATE
-            SET outcome = EXCLUDED.outcome, amount = EXCLUDED.amount,
-                facts = EXCLUDED.facts, evaluated_at = EXCLUDED.evaluated_at
-            WHERE ({table}.outcome, {table}.amount, {table}.facts)
-                IS DISTINCT FROM (EXCLUDED.outcome, EXCLUDED.amount, EXCLUDED.facts)
     """  # noqa: S608 (table names are ours; values are parameters)
     version = compiled.version
     params = [
@@ -291,7 +377,7 @@ def _sweep_insert_sql(
         low,
         high,
     ]
-    return sql, params
+    return _Chunk(table, select, params, version, on, low, high)
 
 
 def entitlement_sweep(
@@ -317,33 +403,45 @@ def entitlement_sweep(
     )
     bounds = _region_persons(region_code).aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is not None:
+        # Other sessions write the entitlements beside this one, reading the staged rows
+        # from an unlogged table; inside a caller's transaction (tests) they could not see
+        # it, so this session writes alone from a temporary table.
+        concurrent = not connection.in_atomic_block and SWEEP_WRITERS > 1
+        table = f"{STAGED_FACTS}_{uuid.uuid4().hex[:12]}" if concurrent else STAGED_FACTS
         with connection.cursor() as cursor:
             try:
                 with transaction.atomic():
                     analytic_session(cursor)
                     facts = stage_values(
                         cursor,
-                        table=STAGED_FACTS,
+                        table=table,
                         value=compiled.eligibility,
                         amount=compiled.amount,
                         on=on,
                         persons=_region_persons(region_code),
+                        shared=concurrent,
                     )
-                # Short transactions for the writes; the staged table lives for the session.
-                outcomes = _outcomes(staged_counts(cursor, table=STAGED_FACTS))
+                outcomes = _outcomes(staged_counts(cursor, table=table))
                 summary.outcomes = {outcome: n for outcome, n in outcomes.items() if n}
-                for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
-                    high = min(low + chunk_size, bounds["high"] + 1)
-                    sql, params = _sweep_insert_sql(
-                        compiled, facts=facts, on=on, low=low, high=high
+                chunks = [
+                    _sweep_chunk(
+                        compiled,
+                        table=table,
+                        facts=facts,
+                        on=on,
+                        low=low,
+                        high=min(low + chunk_size, bounds["high"] + 1),
                     )
-                    with transaction.atomic():
-                        cursor.execute(sql, params)
-                        summary.written += cursor.rowcount
+                    for low in range(bounds["low"], bounds["high"] + 1, chunk_size)
+                ]
+                for chunk, written in zip(
+                    chunks, _write_chunks(chunks, concurrent=concurrent), strict=True
+                ):
+                    summary.written += written
                     if progress:
-                        progress(high - low)
+                        progress(chunk.high - chunk.low)
             finally:
-                cursor.execute(f"DROP TABLE IF EXISTS {STAGED_FACTS}")
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
     summary.persons = sum(summary.outcomes.values())
     summary.seconds = time.perf_counter() - started
     return summary

@@ -6,13 +6,14 @@ import json
 import time
 from typing import Any
 
-from django.utils import translation
-
 from integration.enums import Scope, SystemKind
 from integration.models import ExternalSystem
 from integration.services import signature
 
 CIVIL = "/api/v1/integration/civil-registry/events"
+# The language the test client asks answers in: Russian, the platform's default, unless a
+# test uses `english_messages`.
+LANGUAGE = ["ru"]
 
 
 def make_system(code: str = "zags-27", scopes: list[str] | None = None) -> ExternalSystem:
@@ -27,15 +28,14 @@ def make_system(code: str = "zags-27", scopes: list[str] | None = None) -> Exter
 def signed_headers(
     system: ExternalSystem, body: bytes, *, timestamp: float | None = None, secret: str = ""
 ) -> dict[str, str]:
-    """The signature headers; in a test under `english_messages`, English answers asked for."""
+    """The signature headers, and the answers' language (tests/integration/conftest.py)."""
     stamp = str(int(timestamp if timestamp is not None else time.time()))
     headers = {
         "X-System": system.code,
         "X-Timestamp": stamp,
         "X-Signature": signature(secret or system.secret, stamp, body),
     }
-    if translation.get_language() == "en":
-        headers["Accept-Language"] = "en"
+    headers["Accept-Language"] = LANGUAGE[0]
     return headers
 
 

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from measures.enums import DataOwner, Outcome
 from measures.models import Entitlement, RuleVersion
@@ -230,3 +232,60 @@ class TestSweep:
         with pytest.raises(DomainError):
             entitlement_sweep(measure=measure("moscow.child_allowance"), region_code="27", on=ON)
         assert not Entitlement.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+class TestSweepWithConcurrentWriters:
+    """Outside a transaction a sweep writes its chunks from several sessions at once, reading
+    the staged rows from an unlogged table (measures/services/entitlements.py)."""
+
+    def staged_tables(self) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname FROM pg_class WHERE relname LIKE 'measures_sweep_facts%%'"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def test_writes_every_row_once_and_leaves_no_staged_table(self, families):
+        region_persons = Person.objects.filter(region_id="27").count()
+
+        summary = entitlement_sweep(
+            measure=measure(SCHOOLCHILD), region_code="27", on=ON, chunk_size=2
+        )
+
+        assert summary.written == region_persons == len(stored(SCHOOLCHILD))
+        assert stored(SCHOOLCHILD)[families.mother.pk].amount == Decimal("10000.00")
+        assert self.staged_tables() == []
+
+    def test_a_repeat_writes_nothing_and_a_change_writes_its_row_only(self, families):
+        entitlement_sweep(measure=measure(UNIFIED), region_code="27", on=ON, chunk_size=2)
+        before = {pk: e.evaluated_at for pk, e in stored(UNIFIED).items()}
+
+        again = entitlement_sweep(measure=measure(UNIFIED), region_code="27", on=ON, chunk_size=2)
+        income(families.mother, "400000")
+        changed = entitlement_sweep(measure=measure(UNIFIED), region_code="27", on=ON, chunk_size=2)
+
+        assert again.written == 0
+        assert changed.written == 1
+        after = stored(UNIFIED)
+        assert after[families.mother.pk].outcome == Outcome.INELIGIBLE
+        assert {pk: e.evaluated_at for pk, e in after.items() if pk != families.mother.pk} == {
+            pk: at for pk, at in before.items() if pk != families.mother.pk
+        }
+
+    def test_a_row_written_by_another_sweep_meanwhile_is_updated_not_doubled(self, families):
+        version = RuleVersion.objects.get(measure__code=UNIFIED)
+        Entitlement.objects.create(
+            person=families.single,
+            measure=version.measure,
+            rule_version=version,
+            as_of=ON,
+            outcome=Outcome.ELIGIBLE,
+            facts={},
+            evaluated_at=timezone.now(),
+        )
+
+        entitlement_sweep(measure=measure(UNIFIED), region_code="27", on=ON, chunk_size=1)
+
+        rows = Entitlement.objects.filter(person=families.single, measure=version.measure)
+        assert [r.outcome for r in rows] == [Outcome.INELIGIBLE]
