@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integration import services
-from integration.contracts import schema
+from integration.contracts import resolved_schema
 from integration.enums import Contract, InboxStatus, Scope
 from integration.models import ExternalSystem, InboundEvent
 from platform_core.api import ScopedQuerysetMixin
@@ -99,31 +99,6 @@ class _Inbound(APIView):
     scope: str = ""
 
 
-def _event_schema(contract: str) -> dict[str, Any]:
-    """The contract as an OpenAPI request body: its references resolved in place."""
-    root = schema(contract)
-    civil = schema(Contract.CIVIL_REGISTRY_EVENT)
-
-    def resolve(node: Any, base: dict[str, Any]) -> Any:
-        if isinstance(node, list):
-            return [resolve(item, base) for item in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" in node:
-            document, _hash, pointer = node["$ref"].partition("#")
-            target = civil if document else base
-            for part in pointer.strip("/").split("/"):
-                target = target[part]
-            return resolve(target, civil if document else base)
-        return {
-            key: resolve(value, base)
-            for key, value in node.items()
-            if key not in ("$schema", "$id", "$defs")
-        }
-
-    return resolve(root, root)
-
-
 class InboundEventView(_Inbound):
     """Receive one event."""
 
@@ -196,7 +171,7 @@ class InboundStatusView(_Inbound):
 
 def inbound_views(contract: str, scope: str) -> tuple[type, type, type]:
     """The three endpoints of one contract, with its schema in the OpenAPI document."""
-    body = _event_schema(contract)
+    body = resolved_schema(contract)
     name = "".join(part.title() for part in contract.split("_"))
     common = {"parameters": SIGNATURE_HEADERS, "tags": ["integration"]}
 

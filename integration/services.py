@@ -189,13 +189,19 @@ def inbound_receive(
                 publish(
                     RECEIVED_EVENT,
                     {"system": system.code, "contract": contract, "ids": list(stored.values())},
+                    dispatch_now=False,
                 )
-    known = {
-        row.event_id: row
-        for row in InboundEvent.objects.filter(
-            system=system, event_id__in=[e for e in fresh if e not in stored]
-        ).only("event_id", "digest", "answer")
-    }
+    repeated = [event_id for event_id in fresh if event_id not in stored]
+    known = (
+        {
+            row.event_id: row
+            for row in InboundEvent.objects.filter(system=system, event_id__in=repeated).only(
+                "event_id", "digest", "answer"
+            )
+        }
+        if repeated
+        else {}
+    )
     for index, document in enumerate(documents):
         if receipts[index] is not None:
             continue

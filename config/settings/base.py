@@ -191,8 +191,11 @@ CELERY_TASK_ROUTES = {
     "measures.*": {"queue": "measures"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# How often beat dispatches committed events not dispatched yet: those published with
+# dispatch_now=False, and any whose after-commit hook was lost in a crash.
+OUTBOX_POLL_SECONDS = float(env("OUTBOX_POLL_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-outbox": {"task": "platform_core.dispatch_outbox", "schedule": 5.0},
+    "dispatch-outbox": {"task": "platform_core.dispatch_outbox", "schedule": OUTBOX_POLL_SECONDS},
     "redeliver-due": {"task": "platform_core.redeliver_due", "schedule": 30.0},
 }
 

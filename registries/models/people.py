@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -114,6 +115,10 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["region", "birth_date"]),
             models.Index(fields=["last_name", "first_name", "birth_date"]),
+            # Matching a person named by another agency: case-insensitive name and birth date.
+            models.Index(
+                Upper("last_name"), Upper("first_name"), "birth_date", name="person_name_birth_ci"
+            ),
         ]
 
     def __str__(self) -> str:
