@@ -106,3 +106,21 @@ def english_messages():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def openapi_over_wsgi(db):
+    """Our OpenAPI schema for schemathesis, its calls served by the WSGI app in the test's
+    transaction (as Django's test client does, the transaction stays open across requests)."""
+    import schemathesis
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)

@@ -10,27 +10,16 @@ from __future__ import annotations
 import base64
 
 import pytest
-import schemathesis
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
 from tests.registries.factories import PersonFactory
 
 
 @pytest.fixture
-def web_api(db, officer_27, region_27, region_77):
+def web_api(openapi_over_wsgi, officer_27, region_27, region_77):
     PersonFactory(region_id="27")
     PersonFactory(region_id="77")
-    # As Django's test client does: keep the test's transaction open across requests.
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    try:
-        yield schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
-    finally:
-        for signal in (request_started, request_finished):
-            signal.connect(close_old_connections)
+    return openapi_over_wsgi
 
 
 AUTH = "Basic " + base64.b64encode(b"officer27:pass-Word-123").decode()

@@ -7,10 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import schemathesis
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core import NOT_SET
 
@@ -84,14 +80,8 @@ def test_text_with_a_nul_character_is_refused(english_messages):
 
 
 @pytest.fixture
-def inbound_api(db, region_27):
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    try:
-        yield schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
-    finally:
-        for signal in (request_started, request_finished):
-            signal.connect(close_old_connections)
+def inbound_api(openapi_over_wsgi, region_27):
+    return openapi_over_wsgi
 
 
 FUZZ = settings(
