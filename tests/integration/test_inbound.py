@@ -429,3 +429,25 @@ def test_education_enrolment_and_leaving(client, zags, mother):
     status = PersonStatus.objects.get(person=mother, kind=StatusKind.STUDENT)
     assert (status.valid_from, status.valid_to) == (date(2026, 9, 1), date(2027, 5, 31))
     assert "Школа № 1" in status.basis
+
+
+def test_only_platform_operators_see_the_inbox_and_replay_is_refused_for_applied_events(
+    client, zags, mother, officer_27, federal_body
+):
+    from tests.conftest import make_staff
+
+    post(client, CIVIL, birth("b-14", the_mother(), the_child()), zags)
+    inbound = inbox("b-14")
+
+    client.force_login(officer_27)
+    regional = client.get("/api/v1/integration/inbox/")
+    assert regional.status_code == 200 and regional.json()["count"] == 0
+    assert client.get(f"/api/v1/integration/inbox/{inbound.pk}/").status_code == 404
+    assert client.post(f"/api/v1/integration/inbox/{inbound.pk}/replay/").status_code == 404
+
+    client.force_login(make_staff("platform", federal_body, role="platform_operator"))
+    listed = client.get("/api/v1/integration/inbox/")
+    assert [row["event_id"] for row in listed.json()["results"]] == ["b-14"]
+    stats = client.get("/api/v1/integration/inbox/stats/").json()
+    assert stats[0]["applied"] == 1 and stats[0]["oldest_waiting"] is None
+    assert client.post(f"/api/v1/integration/inbox/{inbound.pk}/replay/").status_code == 409
