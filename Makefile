@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run` starts the emulated civil registry too: births of the demo region every N seconds.
+EMULATE_EVERY ?= 300
 
 .PHONY: install run serve demo test lint bench reset worker beat messages clean
 
@@ -19,6 +21,8 @@ install: $(STAMP)
 
 ## The platform with demo data on http://$(HOST):$(PORT)/ (embedded PostgreSQL unless DATABASE_URL is set).
 run: demo
+	$(PY) manage.py emulate births --count 3 --every $(EMULATE_EVERY) --first-after 15 \
+		--url http://$(HOST):$(PORT) & EMULATOR=$$!; trap "kill $$EMULATOR" EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 demo: install

@@ -1,7 +1,8 @@
 """`manage.py emulate births --count 1000`: the emulated civil registry sends signed events.
 
 Also `deaths`; `--every N` repeats every N seconds (a registry office that keeps working),
-`--batch N` uses the batch endpoint. The system's code and secret come from the platform's
+`--batch N` uses the batch endpoint, `--first-after N` waits before the first round (`make
+run` starts it beside the server: a few births every five minutes). The system's code and secret come from the platform's
 ExternalSystem row (the demo's `zags-27`), or --system/--secret.
 """
 
@@ -32,6 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--date", type=date.fromisoformat, default=None)
         parser.add_argument("--batch", type=int, default=0, help=_("events per batch request"))
         parser.add_argument("--every", type=float, default=0, help=_("repeat every N seconds"))
+        parser.add_argument(
+            "--first-after", type=float, default=0, help=_("wait N seconds before the first send")
+        )
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -48,6 +52,7 @@ class Command(BaseCommand):
             secret = system.secret
         registry = CivilRegistry(region=options["region"], seed=options["seed"])
         sender = Sender(url=options["url"], system=options["system"], secret=secret)
+        time.sleep(options["first_after"])
         while True:
             on = options["date"] or timezone.localdate()
             make = registry.births if options["what"] == "births" else registry.deaths
@@ -56,10 +61,16 @@ class Command(BaseCommand):
             try:
                 counts = sender.send(documents, batch=options["batch"])
             except OSError as exc:
-                raise CommandError(
-                    _("The platform at %(url)s does not answer: %(error)s")
-                    % {"url": options["url"], "error": exc}
-                ) from exc
+                problem = _("The platform at %(url)s does not answer: %(error)s") % {
+                    "url": options["url"],
+                    "error": exc,
+                }
+                if not options["every"]:
+                    raise CommandError(problem) from exc
+                # On a schedule, a registry office tries again at the next round.
+                self.stderr.write(problem)
+                time.sleep(options["every"])
+                continue
             self.stdout.write(
                 _("Sent %(n)d %(what)s in %(s).1f s: %(counts)s")
                 % {
