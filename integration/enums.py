@@ -35,5 +35,5 @@ class InboxStatus(models.TextChoices):
     RECEIVED = "received", _("Received, not applied yet")
     APPLIED = "applied", _("Applied")
     REVIEW = "review", _("Waiting for an officer's review")
-    FAILED = "failed", _("Failed, will be retried")
+    FAILED = "failed", _("Failed; an operator applies it again")
     DISCARDED = "discarded", _("Discarded by an officer")

@@ -34,7 +34,7 @@ from registries.models import Person
 ROOT = Path(__file__).resolve().parents[2]
 PATH = "/api/v1/integration/civil-registry/events"
 REDIS_DB_URL = "redis://127.0.0.1:6379/14"
-WORKERS = 4
+WORKERS = int(os.environ.get("BENCH_INGEST_WORKERS", "4"))
 CONNECTIONS = 16
 BATCH = 500
 
@@ -261,7 +261,7 @@ def ingest(ctx: Context) -> dict[str, float]:
         sample = list(
             InboundEvent.objects.filter(contract=Contract.CIVIL_REGISTRY_EVENT)
             .order_by("pk")
-            .values_list("pk", flat=True)[: ctx.size(full=2000, quick=200)]
+            .values_list("pk", flat=True)[: ctx.size(full=600, quick=100)]
         )
         started = time.perf_counter()
         for pk in sample:

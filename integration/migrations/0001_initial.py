@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('payload', models.JSONField(verbose_name='payload')),
                 ('digest', models.CharField(max_length=64, verbose_name='payload digest')),
                 ('received_at', models.DateTimeField(verbose_name='received at')),
-                ('status', models.CharField(choices=[('received', 'Received, not applied yet'), ('applied', 'Applied'), ('review', "Waiting for an officer's review"), ('failed', 'Failed, will be retried'), ('discarded', 'Discarded by an officer')], default='received', max_length=16, verbose_name='status')),
+                ('status', models.CharField(choices=[('received', 'Received, not applied yet'), ('applied', 'Applied'), ('review', "Waiting for an officer's review"), ('failed', 'Failed; an operator applies it again'), ('discarded', 'Discarded by an officer')], default='received', max_length=16, verbose_name='status')),
                 ('corrects_event_id', models.CharField(blank=True, max_length=64, verbose_name='corrects event id')),
                 ('cancelled', models.BooleanField(default=False, verbose_name='cancels the event it corrects')),
                 ('answer', models.JSONField(default=dict, verbose_name='acknowledgement')),
