@@ -8,8 +8,6 @@ everything it sends goes through the public, signed integration API.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import random
@@ -23,6 +21,7 @@ from urllib.parse import urlsplit
 
 from faker import Faker
 
+from integration.services import signature
 from registries.enums import RelationKind, Sex
 from registries.models import Person, Relation
 
@@ -120,10 +119,6 @@ class CivilRegistry:
             yield self._act("death", on, {"deceased": _person(deceased)})
 
 
-def sign(secret: str, body: bytes, timestamp: str) -> str:
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
 @dataclass
 class Sender:
     """Posts signed documents to the platform over HTTP/1.1."""
@@ -149,7 +144,7 @@ class Sender:
                     "Content-Type": "application/json",
                     "X-System": self.system,
                     "X-Timestamp": stamp,
-                    "X-Signature": sign(self.secret, body, stamp),
+                    "X-Signature": signature(self.secret, stamp, body),
                 },
             )
             response = connection.getresponse()

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Avg, Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -21,9 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integration import services
+from integration import selectors, services
 from integration.contracts import resolved_schema
-from integration.enums import Contract, InboxStatus, Scope
+from integration.enums import Contract, Scope
 from integration.models import ExternalSystem, InboundEvent
 from platform_core.api import ScopedQuerysetMixin
 
@@ -161,7 +160,7 @@ class InboundStatusView(_Inbound):
     """What became of an event this system sent."""
 
     def get(self, request: Request, event_id: str) -> Response:
-        found = services.inbound_status(system=request.auth, event_id=event_id)
+        found = selectors.inbound_status(system=request.auth, event_id=event_id)
         if found is None or found.contract != self.contract:
             raise exceptions.NotFound(
                 _("No event %(id)s was received from this system.") % {"id": event_id}
@@ -289,29 +288,7 @@ class InboundEventViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
         """Per system and contract: events by status, the oldest waiting, processing lag."""
-        lag = F("processed_at") - F("received_at")
-        rows = (
-            self.get_queryset()
-            .order_by()
-            .values("system__code", "contract")
-            .annotate(
-                total=Count("id"),
-                **{s: Count("id", filter=Q(status=s)) for s in InboxStatus.values},
-                oldest_waiting=Min("received_at", filter=Q(status=InboxStatus.RECEIVED)),
-                avg_lag=Avg(lag, filter=Q(processed_at__isnull=False)),
-                max_lag=Max(lag, filter=Q(processed_at__isnull=False)),
-            )
-        )
-        return Response(
-            [
-                {
-                    **{k: v for k, v in row.items() if k not in ("avg_lag", "max_lag")},
-                    "avg_lag_seconds": _seconds(row["avg_lag"]),
-                    "max_lag_seconds": _seconds(row["max_lag"]),
-                }
-                for row in rows
-            ]
-        )
+        return Response(selectors.inbound_stats(self.get_queryset()))
 
     @extend_schema(request=None, responses={200: InboundEventSerializer})
     @action(detail=True, methods=["post"])
@@ -331,7 +308,3 @@ class InboundEventViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
             inbound=self.get_object(), reason=body.validated_data["reason"]
         )
         return Response(InboundEventSerializer(discarded).data)
-
-
-def _seconds(value: Any) -> float | None:
-    return None if value is None else round(value.total_seconds(), 3)

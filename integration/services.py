@@ -228,12 +228,6 @@ def inbound_receive(
     return [r for r in receipts if r is not None]
 
 
-def inbound_status(*, system: ExternalSystem, event_id: str) -> InboundEvent | None:
-    if "\x00" in event_id:  # no stored id has one (the contracts refuse it)
-        return None
-    return InboundEvent.objects.filter(system=system, event_id=event_id).first()
-
-
 def inbound_finish(
     *, inbound: InboundEvent, status: str, result: dict[str, Any] | None = None, problem: str = ""
 ) -> InboundEvent:
