@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from integration import services
 from integration.enums import InboxStatus
 from integration.models import ExternalSystem, InboundEvent, new_secret
+from integration.services import inbox
 from platform_core.admin import ScopedAdmin
 
 
@@ -67,7 +67,7 @@ class InboundEventAdmin(ScopedAdmin):
     def replay(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         replayed = 0
         for inbound in queryset.filter(status__in=[InboxStatus.REVIEW, InboxStatus.FAILED]):
-            services.inbound_replay(inbound=inbound)
+            inbox.inbound_replay(inbound=inbound)
             replayed += 1
         self.message_user(
             request,

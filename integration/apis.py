@@ -20,10 +20,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integration import selectors, services
+from integration import selectors
 from integration.contracts import resolved_schema
 from integration.enums import Contract, Scope
 from integration.models import ExternalSystem, InboundEvent
+from integration.services import inbox
 from platform_core.api import ScopedQuerysetMixin
 
 SIGNATURE_HEADERS = [
@@ -41,19 +42,19 @@ SIGNATURE_HEADERS = [
 
 
 class SignedSystem(BaseAuthentication):
-    """An external system, by the HMAC signature of the request (integration/services.py)."""
+    """An external system, by the HMAC signature of the request (integration/services/inbox.py)."""
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, ExternalSystem]:
         meta = request.META
         try:
-            system = services.system_authenticate(
+            system = inbox.system_authenticate(
                 code=meta.get("HTTP_X_SYSTEM", ""),
                 timestamp=meta.get("HTTP_X_TIMESTAMP", ""),
                 signed=meta.get("HTTP_X_SIGNATURE", ""),
                 body=request.body,
                 now=timezone.now(),
             )
-        except services.NotAuthenticated as exc:
+        except inbox.NotAuthenticated as exc:
             raise exceptions.AuthenticationFailed(str(exc.message)) from exc
         return AnonymousUser(), system
 
@@ -102,7 +103,7 @@ class InboundEventView(_Inbound):
     """Receive one event."""
 
     def post(self, request: Request) -> Response:
-        (receipt,) = services.inbound_receive(
+        (receipt,) = inbox.inbound_receive(
             system=request.auth,
             contract=self.contract,
             documents=[request.data],
@@ -133,7 +134,7 @@ class InboundBatchView(_Inbound):
     def post(self, request: Request) -> Response:
         batch = BatchSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
-        receipts = services.inbound_receive(
+        receipts = inbox.inbound_receive(
             system=request.auth,
             contract=self.contract,
             documents=batch.validated_data["events"],
@@ -294,7 +295,7 @@ class InboundEventViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def replay(self, request: Request, pk: str | None = None) -> Response:
         """Apply an event in review or failed again (409 otherwise)."""
-        replayed = services.inbound_replay(inbound=self.get_object())
+        replayed = inbox.inbound_replay(inbound=self.get_object())
         replayed.refresh_from_db()
         return Response(InboundEventSerializer(replayed).data)
 
@@ -304,7 +305,7 @@ class InboundEventViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         """Decide that an event in review or failed is not to be applied, with a reason."""
         body = DiscardSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        discarded = services.inbound_discard(
+        discarded = inbox.inbound_discard(
             inbound=self.get_object(), reason=body.validated_data["reason"]
         )
         return Response(InboundEventSerializer(discarded).data)

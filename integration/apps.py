@@ -8,4 +8,4 @@ class IntegrationConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the cache of systems' credentials to their changes.
-        from integration import services  # noqa: F401
+        from integration.services import inbox  # noqa: F401

@@ -1,6 +1,6 @@
 """Apply what external systems sent to the registry of recipients.
 
-The integration inbox (integration/services.py) stores each event once and publishes
+The integration inbox (integration/services/inbox.py) stores each event once and publishes
 `integration.inbound_received`; the handler here applies each stored event once, under its
 row lock, and reports back with `inbound_finish`:
 - civil registry acts: a birth registers the child and links the parents (matched by SNILS,
@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from integration.enums import Contract, InboxStatus
 from integration.models import InboundEvent
-from integration.services import RECEIVED_EVENT, inbound_finish
+from integration.services.inbox import RECEIVED_EVENT, inbound_finish
 from platform_core.bus import Event, subscribe
 from platform_core.models import Region
 from platform_core.validators import normalize_snils

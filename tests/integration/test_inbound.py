@@ -215,7 +215,7 @@ def test_a_death_of_an_unknown_person_waits_for_review_then_applies(
     assert "not in the registry" in found.problem
     # The person is registered; an operator applies the event again.
     person_row = PersonFactory(last_name="Петров", first_name="Олег", birth_date=date(1950, 5, 5))
-    from integration.services import inbound_replay
+    from integration.services.inbox import inbound_replay
 
     inbound_replay(inbound=found)
     assert inbox("d-1").status == InboxStatus.APPLIED
