@@ -50,7 +50,7 @@ bench: install
 
 ## A Celery worker and beat against CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0).
 worker: install
-	$(VENV)/bin/celery -A config worker -Q default,events,measures -l info
+	$(VENV)/bin/celery -A config worker -Q default,events,measures,integration -l info
 
 beat: install
 	$(VENV)/bin/celery -A config beat -l info

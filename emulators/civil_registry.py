@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from faker import Faker
 
-from integration.services.inbox import signature
+from integration.signing import signature
 from registries.enums import RelationKind, Sex
 from registries.models import Person, Relation
 

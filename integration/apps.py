@@ -7,5 +7,7 @@ class IntegrationConfig(AppConfig):
     verbose_name = _("Integration")
 
     def ready(self) -> None:
-        # Connects the cache of systems' credentials to their changes.
+        # Subscribes integration's handlers; connects the cache of systems' credentials to
+        # their changes.
+        from integration import events  # noqa: F401
         from integration.services import inbox  # noqa: F401

@@ -10,6 +10,8 @@ class SystemKind(models.TextChoices):
     EDUCATION = "education", _("Education system")
     INSURER = "insurer", _("Insurer")
     TAX = "tax", _("Tax service")
+    SOCIAL_FUND = "social_fund", _("Social Fund")
+    INTERIOR = "interior", _("Interior ministry (registered addresses)")
     BANK = "bank", _("Bank")
     FEDERAL_REGISTER = "federal_register", _("Federal social security register")
 
@@ -37,3 +39,53 @@ class InboxStatus(models.TextChoices):
     REVIEW = "review", _("Waiting for an officer's review")
     FAILED = "failed", _("Failed; an operator applies it again")
     DISCARDED = "discarded", _("Discarded by an officer")
+
+
+class DataKind(models.TextChoices):
+    """What the platform asks other agencies for (one port each, integration/ports.py)."""
+
+    INCOME = "income", _("Income (tax service)")
+    BENEFITS = "benefits", _("Benefits paid by other bodies")
+    ADDRESS = "address", _("Registered address")
+    EDUCATION = "education", _("Education status")
+    DISABILITY = "disability", _("Disability")
+    PENSION = "pension", _("Pension status")
+
+
+class ExchangeStatus(models.TextChoices):
+    """Where one exchange with a provider stands."""
+
+    PENDING = "pending", _("To be sent")
+    WAITING = "waiting", _("Sent, waiting for the answer")
+    ANSWERED = "answered", _("Answered")
+    NOT_FOUND = "not_found", _("Answered: no record")
+    FAILED = "failed", _("Refused by the provider")
+    EXPIRED = "expired", _("No answer by the deadline")
+
+
+class AttemptOutcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    NOT_FOUND = "not_found", _("No record")
+    ACCEPTED = "accepted", _("Accepted, answer later")
+    UNKNOWN = "unknown", _("Provider does not know the request")
+    REFUSED = "refused", _("Refused")
+    ERROR = "error", _("Failed (will retry)")
+    CIRCUIT_OPEN = "circuit_open", _("Not sent: provider's circuit open")
+
+
+class ComplaintKind(models.TextChoices):
+    WRONG_DATA = "wrong_data", _("Received data is wrong")
+    LATE_ANSWER = "late_answer", _("Provider answers late")
+
+
+class ComplaintStatus(models.TextChoices):
+    PENDING = "pending", _("To be sent")
+    SENT = "sent", _("Sent, waiting for the answer")
+    ANSWERED = "answered", _("Answered")
+
+
+class PublicationStatus(models.TextChoices):
+    PENDING = "pending", _("To be sent")
+    ACCEPTED = "accepted", _("Accepted by the register")
+    REJECTED = "rejected", _("Rejected by the register")
+    SUPERSEDED = "superseded", _("Superseded by a later version before it was sent")

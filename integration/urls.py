@@ -1,11 +1,16 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from integration import apis
+from integration import apis, apis_outbound
 
 router = DefaultRouter()
 router.register("systems", apis.ExternalSystemViewSet, basename="external-system")
 router.register("inbox", apis.InboundEventViewSet, basename="inbound-event")
+router.register("requests", apis_outbound.DataRequestViewSet, basename="data-request")
+router.register("complaints", apis_outbound.ComplaintViewSet, basename="data-complaint")
+router.register("exchanges", apis_outbound.ExchangeViewSet, basename="data-exchange")
+router.register("circuits", apis_outbound.CircuitViewSet, basename="provider-circuit")
+router.register("facts", apis_outbound.FactViewSet, basename="federal-fact")
 
 
 def _inbound(prefix: str, views: tuple[type, type, type]) -> list:

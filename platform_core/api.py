@@ -19,6 +19,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body: dict[str, Any] = {"detail": str(exc.message), "code": exc.code}
         if exc.field:
             body["field"] = exc.field
+        problems = getattr(exc, "problems", None)  # several faults, each with its field
+        if isinstance(problems, dict):
+            body["errors"] = [{"field": f, "message": str(m)} for f, m in problems.items()]
+        elif problems:
+            body["errors"] = [{"field": p.field, "message": str(p.message)} for p in problems]
         return Response(body, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):

@@ -173,6 +173,12 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "platform_core.enums.OrganisationKind",
         "DisabilityGroupEnum": "registries.enums.DisabilityGroup",
         "InboxStatusEnum": "integration.enums.InboxStatus",
+        "DataKindEnum": "integration.enums.DataKind",
+        "ComplaintKindEnum": "integration.enums.ComplaintKind",
+        "ExchangeStatusEnum": "integration.enums.ExchangeStatus",
+        "ComplaintStatusEnum": "integration.enums.ComplaintStatus",
+        "PublicationStatusEnum": "integration.enums.PublicationStatus",
+        "AttemptOutcomeEnum": "integration.enums.AttemptOutcome",
     },
 }
 
@@ -189,6 +195,8 @@ CELERY_TASK_ROUTES = {
     "platform_core.*": {"queue": "events"},
     # Region-wide sweeps take seconds to minutes: apart, so they never delay event handlers.
     "measures.*": {"queue": "measures"},
+    # Calls to other agencies wait on the network: apart, so a slow agency delays no handler.
+    "integration.*": {"queue": "integration"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # How often beat dispatches committed events not dispatched yet: those published with
@@ -197,6 +205,8 @@ OUTBOX_POLL_SECONDS = float(env("OUTBOX_POLL_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {"task": "platform_core.dispatch_outbox", "schedule": OUTBOX_POLL_SECONDS},
     "redeliver-due": {"task": "platform_core.redeliver_due", "schedule": 30.0},
+    "integration-due": {"task": "integration.run_due", "schedule": 5.0},
+    "integration-purge": {"task": "integration.purge_answers", "schedule": 3600.0},
 }
 
 # The event bus: how often a failing handler is retried before it becomes a dead letter.
@@ -207,6 +217,16 @@ EVENTS_EXTRA_HANDLER_MODULES = env_list("EVENTS_EXTRA_HANDLER_MODULES", "")
 # Integration: how old a signed request may be, and how many events one batch may carry.
 INTEGRATION_SIGNATURE_MAX_AGE_SECONDS = int(env("INTEGRATION_SIGNATURE_MAX_AGE_SECONDS", "300"))
 INTEGRATION_BATCH_MAX_EVENTS = int(env("INTEGRATION_BATCH_MAX_EVENTS", "1000"))
+# Outbound (docs/peers.md): who the platform says it is, how long it waits for a provider,
+# how it backs off, when a provider's circuit opens and for how long; a kind's port class.
+INTEGRATION_PLATFORM_CODE = env("INTEGRATION_PLATFORM_CODE", "social-treasury")
+INTEGRATION_HTTP_TIMEOUT_SECONDS = float(env("INTEGRATION_HTTP_TIMEOUT_SECONDS", "10"))
+INTEGRATION_RETRY_BASE_SECONDS = float(env("INTEGRATION_RETRY_BASE_SECONDS", "5"))
+INTEGRATION_RETRY_MAX_SECONDS = float(env("INTEGRATION_RETRY_MAX_SECONDS", "600"))
+INTEGRATION_POLL_SECONDS = float(env("INTEGRATION_POLL_SECONDS", "5"))
+INTEGRATION_CIRCUIT_FAILURES = int(env("INTEGRATION_CIRCUIT_FAILURES", "5"))
+INTEGRATION_CIRCUIT_COOLDOWN_SECONDS = float(env("INTEGRATION_CIRCUIT_COOLDOWN_SECONDS", "30"))
+INTEGRATION_DATA_PORTS: dict[str, str] = {}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = DATA_DIR / "mail"

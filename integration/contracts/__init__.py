@@ -136,7 +136,13 @@ def contract_problems(contract: str, document: Any) -> list[Problem]:
     found += list(_nul_problems(document, []))
     if not found:
         found = list(_rule_problems(contract, document))
-    return sorted(found, key=lambda p: p.field)
+    return _sorted(found)
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    """By field, each once (jsonschema reports a `required` fault once per missing name, each
+    time with the whole list)."""
+    return sorted(dict.fromkeys(problems), key=lambda p: p.field)
 
 
 def _nul_problems(node: Any, where: list[Any]) -> Iterator[Problem]:
@@ -259,3 +265,35 @@ def _act_problems(document: dict[str, Any], occurred: date) -> Iterator[Problem]
         yield Problem(
             "subjects.child.birth_date", _("A child's date of birth is the event's date.")
         )
+
+
+# What other agencies answer to the platform, and what the platform publishes: checked with
+# jsonschema alone (a few a second, not thousands).
+ANSWERS = "interagency-answers.schema.json"
+FEDERAL_FACT = "federal-register-fact.schema.json"
+
+
+@functools.cache
+def _outbound_validator(name: str, definition: str = "") -> Draft202012Validator:
+    root = json.loads((HERE / name).read_text(encoding="utf-8"))
+    target = {"$ref": f"{name}#/$defs/{definition}"} if definition else root
+    return Draft202012Validator(
+        target,
+        registry=Registry().with_resource(name, Resource.from_contents(root)),
+        format_checker=FormatChecker(["date"]),
+    )
+
+
+def _problems_of(validator: Draft202012Validator, document: Any) -> list[Problem]:
+    found = [p for error in validator.iter_errors(document) for p in _schema_problems(error)]
+    return _sorted([*found, *_nul_problems(document, [])])
+
+
+def answer_problems(kind: str, data: Any) -> list[Problem]:
+    """Every fault of a provider's answer data of kind (interagency-answers.schema.json)."""
+    return _problems_of(_outbound_validator(ANSWERS, kind), data)
+
+
+def fact_problems(fact: Any) -> list[Problem]:
+    """Every fault of a fact for the federal register (federal-register-fact.schema.json)."""
+    return _problems_of(_outbound_validator(FEDERAL_FACT), fact)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from integration.contracts import Problem, contract_problems
 from integration.enums import InboxStatus
 from integration.models import ExternalSystem, InboundEvent
+from integration.signing import signature
 from platform_core.bus import publish
 from platform_core.errors import Conflict, DomainError
 
@@ -46,11 +47,6 @@ class ContractViolation(DomainError):
     def __init__(self, problems: list[Problem]):
         super().__init__(_("The document does not follow its contract."))
         self.problems = problems
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 of "<timestamp>." followed by the body, hex."""
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 # Systems by code, read again after SYSTEM_CACHE_SECONDS: a request does not pay a query for

@@ -11,7 +11,7 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from integration.enums import Scope, SystemKind
+from integration.enums import DataKind, Scope, SystemKind
 from integration.models import ExternalSystem
 from platform_core.enums import OrganisationKind, Power, Role
 from platform_core.errors import DomainError
@@ -67,17 +67,68 @@ STAFF = [
     ("platform", "sfr", Role.PLATFORM_OPERATOR, "Орлов", "Максим", "Юрьевич"),
 ]
 
-# External systems that may post events (integration), with demo signing secrets.
+# Other agencies' systems, with demo signing secrets: what each may post (scopes), what it
+# answers for (data kinds), and which emulated peer plays it ("agencies" serves each agency
+# under its code: docs/peers.md).
 SYSTEMS = [
-    ("zags-27", "ЗАГС Хабаровского края", SystemKind.CIVIL_REGISTRY, [Scope.CIVIL_REGISTRY_EVENTS]),
+    # code, name, kind, scopes, provides, peer
+    (
+        "zags-27",
+        "ЗАГС Хабаровского края",
+        SystemKind.CIVIL_REGISTRY,
+        [Scope.CIVIL_REGISTRY_EVENTS],
+        [],
+        None,
+    ),
     (
         "fri",
         "Федеральный реестр инвалидов",
         SystemKind.DISABILITY_REGISTRY,
         [Scope.DISABILITY_EVENTS],
+        [DataKind.DISABILITY],
+        "agencies",
     ),
-    ("edu-27", "Региональная система образования", SystemKind.EDUCATION, [Scope.EDUCATION_EVENTS]),
+    (
+        "edu-27",
+        "Региональная система образования",
+        SystemKind.EDUCATION,
+        [Scope.EDUCATION_EVENTS],
+        [DataKind.EDUCATION],
+        "agencies",
+    ),
+    ("fns", "ФНС России", SystemKind.TAX, [], [DataKind.INCOME], "agencies"),
+    (
+        "sfr",
+        "Социальный фонд России",
+        SystemKind.SOCIAL_FUND,
+        [],
+        [DataKind.BENEFITS, DataKind.PENSION],
+        "agencies",
+    ),
+    ("mvd", "МВД России", SystemKind.INTERIOR, [], [DataKind.ADDRESS], "agencies"),
+    ("bank", "Банк-агент по выплатам", SystemKind.BANK, [], [], "bank"),
+    (
+        "egisso",
+        "Федеральный реестр мер социальной защиты",
+        SystemKind.FEDERAL_REGISTER,
+        [],
+        [],
+        "register",
+    ),
 ]
+PEER_URLS = {
+    "agencies": "http://127.0.0.1:8101/",
+    "bank": "http://127.0.0.1:8102/",
+    "register": "http://127.0.0.1:8103/",
+}
+
+
+def _peer_url(code: str, peer: str | None, peer_urls: dict[str, str]) -> str:
+    if peer is None:
+        return ""
+    base = peer_urls[peer].rstrip("/") + "/"
+    return f"{base}{code}/" if peer == "agencies" else base
+
 
 FAMILIES = {
     # key: snils, last, first, patronymic, birth, sex, municipality
@@ -176,8 +227,13 @@ def _relation(kind: str, basis: str, parent: Person, child: Person, since: date)
     )
 
 
-def demo_data_load(*, generate_persons: int = 0, seed: int = 27) -> DemoSummary:
-    """Create the demo organisations, logins and families (and a generated region)."""
+def demo_data_load(
+    *, generate_persons: int = 0, seed: int = 27, peer_urls: dict[str, str] | None = None
+) -> DemoSummary:
+    """Create the demo organisations, logins, systems and families (and a generated region).
+
+    `peer_urls` says where the emulated peers listen ("agencies", "bank", "register").
+    """
     summary = DemoSummary()
     for code in ("27", "77"):
         if not Region.objects.filter(pk=code).exists():
@@ -201,11 +257,14 @@ def demo_data_load(*, generate_persons: int = 0, seed: int = 27) -> DemoSummary:
                 patronymic=patronymic,
             )
             summary.logins.append((username, DEMO_PASSWORD, f"{Role(role).label} — {organisation}"))
-        for code, name, kind, scopes in SYSTEMS:
+        for code, name, kind, scopes, provides, peer in SYSTEMS:
             system, _created = ExternalSystem.objects.get_or_create(
                 code=code,
                 defaults={"name": name, "kind": kind, "scopes": scopes, "secret": f"demo-{code}"},
             )
+            system.provides = provides
+            system.base_url = _peer_url(code, peer, {**PEER_URLS, **(peer_urls or {})})
+            system.save(update_fields=["provides", "base_url"])
             summary.systems.append((system.code, system.secret))
         people = {}
         for key in FAMILIES:

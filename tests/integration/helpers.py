@@ -8,7 +8,7 @@ from typing import Any
 
 from integration.enums import Scope, SystemKind
 from integration.models import ExternalSystem
-from integration.services.inbox import signature
+from integration.signing import signature
 
 CIVIL = "/api/v1/integration/civil-registry/events"
 # The language the test client asks answers in: Russian, the platform's default, unless a

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from platform_core.errors import DomainError
-from registries.services.demo import demo_data_load
+from registries.services.demo import PEER_URLS, demo_data_load
 
 
 class Command(BaseCommand):
@@ -18,12 +18,20 @@ class Command(BaseCommand):
             default="http://127.0.0.1:8000",
             help="Where the server will listen, for the printed links.",
         )
+        for peer, url in PEER_URLS.items():
+            parser.add_argument(
+                f"--{peer}-url", default=url, help=f"Where the emulated {peer} listen."
+            )
 
     def handle(self, *args, persons: int, seed: int, base_url: str, **options) -> None:  # type: ignore[no-untyped-def]
         if persons < 0:
             raise CommandError(_("--persons must not be negative."))
         try:
-            summary = demo_data_load(generate_persons=persons, seed=seed)
+            summary = demo_data_load(
+                generate_persons=persons,
+                seed=seed,
+                peer_urls={peer: options[f"{peer}_url"] for peer in PEER_URLS},
+            )
         except DomainError as exc:
             raise CommandError(str(exc.message)) from exc
         self.stdout.write(self.style.SUCCESS(_("Demo data ready.")))
@@ -38,9 +46,7 @@ class Command(BaseCommand):
         )
         for username, _password, description in summary.logins:
             self.stdout.write(f"  {username:<14} {description}")
-        self.stdout.write(
-            "\n" + _("External systems that may post signed events (code: signing secret):")
-        )
+        self.stdout.write("\n" + _("External systems (code: signing secret):"))
         for code, secret in summary.systems:
             self.stdout.write(f"  {code:<14} {secret}")
         base_url = base_url.rstrip("/")

@@ -1,70 +1,19 @@
-"""External systems and the inbox of what they send.
+"""The inbox of what external systems send.
 
-An external system (a civil registry, a disability registry, a school system...) has its own
-credentials: a code, a shared secret for signing requests, and scopes naming what it may send.
 Every inbound event is stored once per (system, event id) with the answer it was given, so a
 repeat is answered the same and applied never again (DESIGN.md, invariants).
 """
 
 from __future__ import annotations
 
-import secrets
-
-from django.contrib.postgres.fields import ArrayField
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from integration.enums import Contract, InboxStatus, Scope, SystemKind
+from integration.enums import Contract, InboxStatus
+from integration.models.systems import ExternalSystem
 from platform_core.enums import Power
 from platform_core.scoping import Jurisdiction
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
-class ExternalSystem(models.Model):
-    """A system of another agency that talks to the platform."""
-
-    code = models.CharField(
-        _("code"),
-        max_length=50,
-        unique=True,
-        validators=[
-            RegexValidator(r"^[a-z0-9][a-z0-9_.-]*$", _("Lower-case letters, digits, . _ -."))
-        ],
-        help_text=_("Sent in the X-System header of every request."),
-    )
-    name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=24, choices=SystemKind.choices)
-    scopes = ArrayField(
-        models.CharField(max_length=40, choices=Scope.choices),
-        verbose_name=_("scopes"),
-        default=list,
-        blank=True,
-    )
-    secret = models.CharField(
-        _("signing secret"),
-        max_length=128,
-        default=new_secret,
-        help_text=_("Shared with the system; signs the body of each request (HMAC-SHA256)."),
-    )
-    active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    jurisdiction = Jurisdiction(
-        region=None, view=Power.OPERATE_PLATFORM, change=Power.OPERATE_PLATFORM
-    )
-
-    class Meta:
-        verbose_name = _("external system")
-        verbose_name_plural = _("external systems")
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.code} ({self.name})"
 
 
 class InboundEvent(models.Model):
