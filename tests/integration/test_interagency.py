@@ -6,15 +6,25 @@ after another, and checks what the provider saw (its `_stats`) as well as what w
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from emulators.peers.agencies import complaint_answer
 from integration.enums import AttemptOutcome, ComplaintStatus, DataKind, ExchangeStatus, SystemKind
-from integration.models import DataExchange, DataRequest, ExchangeAttempt, ExternalSystem
+from integration.models import (
+    DataComplaint,
+    DataExchange,
+    DataRequest,
+    ExchangeAttempt,
+    ExternalSystem,
+)
 from integration.ports import KINDS, Outcome
+from integration.services.complaints import ANSWERED_EVENT as COMPLAINT_ANSWERED
 from integration.services.complaints import InvalidComplaint, complaint_file, complaint_send
 from integration.services.interagency import (
     ANSWERED_EVENT,
@@ -37,7 +47,7 @@ from platform_core.validators import snils_from_number
 pytestmark = pytest.mark.django_db
 
 PERSON = {
-    "snils": snils_from_number(300_000_001),
+    "snils": snils_from_number(300_000_002),
     "last_name": "Сидорова",
     "first_name": "Ольга",
     "patronymic": "Ивановна",
@@ -83,7 +93,7 @@ def events(kind: str) -> list[dict]:
 
 
 def income_asked(peers) -> int:
-    return peers.stats("agencies")["by_kind"].get("income", 0)
+    return peers.stats("fns").get("by_kind", {}).get("income", 0)
 
 
 def test_an_income_request_is_answered_by_the_tax_service_over_http(peers, calm, fns, region_27):
@@ -130,8 +140,6 @@ def test_asks_while_the_answer_is_awaited_share_the_exchange(peers, calm, fns, r
     assert second.reused and second.exchange_id == first.exchange_id
     assert exchange_send(exchange_id=exchange.pk, now=now) is None  # not due yet
 
-    import time
-
     time.sleep(0.4)  # the emulated agency takes slow_seconds to answer
     later = now + timedelta(seconds=10)
     answered = exchange_send(exchange_id=exchange.pk, now=later)
@@ -169,12 +177,12 @@ def test_a_failing_provider_trips_its_circuit_and_is_left_alone(peers, calm, fns
     fns.circuit.refresh_from_db()
     assert fns.circuit.open_until == now + timedelta(seconds=35)
 
-    asked = peers.stats("agencies")["requests"]
-    other = ask(region_27, "case:2", person={**PERSON, "snils": snils_from_number(300_000_002)})
+    asked = peers.stats("fns")["requests"]
+    other = ask(region_27, "case:2", person={**PERSON, "snils": snils_from_number(300_000_005)})
     held = exchange_send(exchange_id=other.exchange_id, now=now + timedelta(seconds=6))
     assert held.status == ExchangeStatus.PENDING and held.next_attempt_at == fns.circuit.open_until
     assert held.attempts == 0  # not sent, not counted
-    assert peers.stats("agencies")["requests"] == asked  # the provider was not called
+    assert peers.stats("fns")["requests"] == asked  # the provider was not called
 
     peers.control("agencies", error_share=0)
     trial = exchange_send(
@@ -213,7 +221,7 @@ def test_a_request_the_provider_refuses_fails_without_retrying(peers, calm, fns,
     request = ask(region_27, kind=DataKind.PENSION, params={})
     exchange = exchange_send(exchange_id=request.exchange_id, now=timezone.now())
     assert exchange.status == ExchangeStatus.FAILED
-    assert exchange.next_attempt_at is None and "pension" in exchange.problem
+    assert exchange.next_attempt_at is None and '"field": "kind"' in exchange.problem
     assert events(FAILED_EVENT)[0]["status"] == ExchangeStatus.FAILED
 
 
@@ -258,7 +266,7 @@ def test_answers_are_erased_after_use_and_the_log_stays(peers, calm, fns, region
     now = timezone.now()
     kept = ask(region_27, "case:kept", now=now)
     released = ask(
-        region_27, "case:done", now=now, person={**PERSON, "snils": snils_from_number(300_000_003)}
+        region_27, "case:done", now=now, person={**PERSON, "snils": snils_from_number(300_000_006)}
     )
     for request in (kept, released):
         exchange_send(exchange_id=request.exchange_id, now=now)
@@ -297,18 +305,24 @@ def test_a_complaint_reaches_the_provider_and_its_answer_comes_back(
         region_id="27",
         now=now,
     )
-    sent = complaint_send(complaint_id=str(complaint.pk), now=now)
+    # The emulated agency upholds a complaint or not by its id: take one it upholds.
+    upheld = next(
+        str(uuid.UUID(int=n))
+        for n in range(1, 1000)
+        if complaint_answer(str(uuid.UUID(int=n)), "wrong_data")[1]
+    )
+    DataComplaint.objects.filter(pk=complaint.pk).update(id=upheld)
+    sent = complaint_send(complaint_id=upheld, now=now)
     assert sent.status == ComplaintStatus.SENT and sent.provider == fns
-    assert peers.stats("agencies")["complaints"] >= 1
-
-    import time
+    assert peers.stats("fns")["complaints"] >= 1
+    assert complaint_send(complaint_id=upheld, now=now) is None  # not due yet
 
     time.sleep(0.3)  # the emulated agency settles complaints after settle_seconds
-    answered = complaint_send(complaint_id=str(complaint.pk), now=sent.next_attempt_at)
-    assert answered.status == ComplaintStatus.ANSWERED and answered.answer
+    answered = complaint_send(complaint_id=upheld, now=sent.next_attempt_at)
+    assert answered.status == ComplaintStatus.ANSWERED and answered.corrected
+    assert answered.answer
     exchange.refresh_from_db()
-    if answered.corrected:  # a wrong answer is never reused after its correction
-        assert exchange.valid_until == sent.next_attempt_at
-        assert not ask(region_27, "case:9", now=sent.next_attempt_at).reused
-    else:
-        assert exchange.valid_until > sent.next_attempt_at
+    assert exchange.valid_until == sent.next_attempt_at  # the wrong answer is reused no more
+    assert not ask(region_27, "case:9", now=sent.next_attempt_at).reused
+    (told,) = events(COMPLAINT_ANSWERED)
+    assert told == {"complaint": upheld, "exchange": str(exchange.pk), "corrected": True}
