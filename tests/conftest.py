@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from platform_core.enums import OrganisationKind, Power, Role
 from platform_core.models import Municipality, Organisation, Region, User
 
+pytest_plugins = ["tests.peers"]
 ALL_POWERS = list(Power.values)
 REGIONAL_POWERS = [p for p in Power.values if p != Power.OPERATE_PLATFORM]
 
