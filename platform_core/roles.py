@@ -26,7 +26,17 @@ REFERENCE_DATA = [
     "registries.bank",
     "registries.subsistenceminimum",
 ]
-OPERATIONS = ["platform_core.outboxevent", "platform_core.eventdelivery"]
+OPERATIONS = [
+    "platform_core.outboxevent",
+    "platform_core.eventdelivery",
+    "integration.externalsystem",
+    "integration.inboundevent",
+    "integration.dataexchange",
+    "integration.providercircuit",
+    "integration.federalfact",
+]
+# What officers asked other agencies for their cases, and their complaints about it.
+DATA_REQUESTS = ["integration.datarequest", "integration.datacomplaint"]
 # The measures catalogue (labels only: platform_core imports no higher app).
 MEASURES_CATALOGUE = [
     "measures.measure",
@@ -44,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # the supervisors'.
         "measures.ruleversion": ("view", "add", "change"),
         "registries.insurer": ("view",),
+        "integration.datarequest": ("view",),
+        "integration.datacomplaint": ("view", "add"),
     },
     Role.SUPERVISOR: {
         **{m: ("view", "add", "change", "delete") for m in PERSONAL_DATA},
@@ -51,6 +63,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view", "add", "change") for m in MEASURES_CATALOGUE},
         "registries.insurer": ("view",),
         "platform_core.personalfileview": ("view",),
+        "integration.datarequest": ("view",),
+        "integration.datacomplaint": ("view", "add"),
         # A measure names its establishing authority and operator.
         "platform_core.organisation": ("view",),
     },
@@ -68,13 +82,18 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.PLATFORM_OPERATOR: {
         **{m: ("view", "change") for m in OPERATIONS},
-        **{m: ("view",) for m in REFERENCE_DATA},
+        **{m: ("view",) for m in REFERENCE_DATA + DATA_REQUESTS},
         "platform_core.organisation": ("view",),
     },
     Role.AUDITOR: {
         **{
             m: ("view",)
-            for m in PERSONAL_DATA + REFERENCE_DATA + OPERATIONS + MEASURES_CATALOGUE + ENTITLEMENTS
+            for m in PERSONAL_DATA
+            + REFERENCE_DATA
+            + OPERATIONS
+            + MEASURES_CATALOGUE
+            + ENTITLEMENTS
+            + DATA_REQUESTS
         },
         "platform_core.personalfileview": ("view",),
         "platform_core.organisation": ("view",),

@@ -33,17 +33,14 @@ class InvalidComplaint(DomainError):
         self.problems = problems
 
 
-def complaint_file(
+def complaint_problems(
     *,
     kind: str,
     text: str,
-    filed_by: Any,
-    region_id: str,
     exchange: DataExchange | None = None,
     provider: ExternalSystem | None = None,
-    now: datetime,
-) -> DataComplaint:
-    """File a complaint and send it after commit. Raises InvalidComplaint (by field)."""
+) -> dict[str, str]:
+    """What is wrong with a complaint before it is filed, by field."""
     problems: dict[str, str] = {}
     if not text.strip():
         problems["text"] = str(_("Say what is wrong."))
@@ -64,6 +61,21 @@ def complaint_file(
         problems["kind"] = str(_("Unknown kind of complaint."))
     if exchange is not None and provider is not None and exchange.provider_id != provider.pk:
         problems["provider"] = str(_("The exchange was not with this provider."))
+    return problems
+
+
+def complaint_file(
+    *,
+    kind: str,
+    text: str,
+    filed_by: Any,
+    region_id: str,
+    exchange: DataExchange | None = None,
+    provider: ExternalSystem | None = None,
+    now: datetime,
+) -> DataComplaint:
+    """File a complaint and send it after commit. Raises InvalidComplaint (by field)."""
+    problems = complaint_problems(kind=kind, text=text, exchange=exchange, provider=provider)
     if problems:
         raise InvalidComplaint(problems)
     complaint = DataComplaint.objects.create(

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from integration.enums import DataKind, ExchangeStatus, SystemKind
-from integration.models import DataExchange, DataRequest, ExternalSystem
+from integration.models import DataComplaint, DataExchange, DataRequest, ExternalSystem
 from integration.services.interagency import exchange_send
 from platform_core.enums import Role
 from platform_core.validators import snils_from_number
@@ -79,7 +79,9 @@ def test_bad_asks_name_what_is_wrong(client, officer_27, fns):
     backwards = {**BODY, "params": {"from": "2026-09", "to": "2025-10"}}
     answer = client.post(REQUESTS, backwards, content_type="application/json")
     assert answer.status_code == 400
-    assert answer.json()["errors"] == [{"field": "params.to", "message": "Окончание раньше начала."}]
+    assert answer.json()["errors"] == [
+        {"field": "params.to", "message": "Окончание раньше начала."}
+    ]
     assert not DataRequest.objects.exists() and not DataExchange.objects.exists()
 
 
@@ -116,3 +118,35 @@ def test_operators_watch_exchanges_circuits_and_the_feed(client, officer_27, ope
     retry = client.post(f"/api/v1/integration/exchanges/{made['exchange']['id']}/retry/")
     assert retry.status_code == 409  # an answered exchange is not asked again
     assert client.get("/api/v1/integration/facts/stats/").json()["total"] == 0
+
+
+def test_the_back_office_lists_the_edges_and_files_complaints(client, officer_27, operator, fns):
+    client.force_login(officer_27)
+    made = client.post(REQUESTS, BODY, content_type="application/json").json()
+    exchange_send(exchange_id=made["exchange"]["id"], now=timezone.now())
+
+    client.force_login(operator)
+    for page in ("dataexchange", "datarequest", "datacomplaint", "providercircuit", "federalfact"):
+        assert client.get(f"/admin/integration/{page}/").status_code == 200, page
+    detail = client.get(f"/admin/integration/dataexchange/{made['exchange']['id']}/change/")
+    assert detail.status_code == 200 and "answered" in detail.content.decode()
+
+    client.force_login(officer_27)
+    add = "/admin/integration/datacomplaint/add/"
+    empty = client.post(add, {"kind": "wrong_data", "region": "27", "text": "Неверно"})
+    assert empty.status_code == 200  # the form again, with the fault by its field
+    assert "exchange" in empty.context["adminform"].form.errors
+    assert not DataComplaint.objects.exists()
+
+    filed = client.post(
+        add,
+        {
+            "kind": "wrong_data",
+            "region": "27",
+            "text": "Неверно",
+            "exchange": made["exchange"]["id"],
+        },
+    )
+    assert filed.status_code == 302
+    complaint = DataComplaint.objects.get()
+    assert complaint.filed_by == officer_27 and complaint.provider == fns
