@@ -5,8 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# `make run` starts the emulated civil registry too: births of the demo region every N seconds.
+# `make run` starts the emulated civil registry too: births of the demo region every N seconds;
+# and the emulated agencies, bank and federal register (docs/peers.md) on these ports.
 EMULATE_EVERY ?= 300
+AGENCIES_PORT ?= 8101
+BANK_PORT ?= 8102
+REGISTER_PORT ?= 8103
 
 .PHONY: install run serve demo test lint bench reset worker beat messages clean
 
@@ -20,15 +24,26 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The platform with demo data on http://$(HOST):$(PORT)/ (embedded PostgreSQL unless DATABASE_URL is set).
+# Beside the server: the emulated peers, beat's periodic work run in-process (no broker in the
+# embedded mode), and the emulated civil registry; all stopped with the server.
 run: demo
+	$(PY) manage.py peer agencies --host $(HOST) --port $(AGENCIES_PORT) \
+		--error-share 0.02 --slow-share 0.05 & AGENCIES=$$!; \
+	$(PY) manage.py peer bank --host $(HOST) --port $(BANK_PORT) & BANK=$$!; \
+	$(PY) manage.py peer register --host $(HOST) --port $(REGISTER_PORT) \
+		--secrets register=demo-egisso & REGISTER=$$!; \
+	$(PY) manage.py run_periodic & PERIODIC=$$!; \
 	$(PY) manage.py emulate births --count 3 --every $(EMULATE_EVERY) --first-after 15 \
-		--url http://$(HOST):$(PORT) & EMULATOR=$$!; trap "kill $$EMULATOR" EXIT INT TERM; \
+		--url http://$(HOST):$(PORT) & EMULATOR=$$!; \
+	trap "kill $$AGENCIES $$BANK $$REGISTER $$PERIODIC $$EMULATOR" EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data
-	$(PY) manage.py load_demo_data --base-url http://$(HOST):$(PORT)
+	$(PY) manage.py load_demo_data --base-url http://$(HOST):$(PORT) \
+		--agencies-url http://$(HOST):$(AGENCIES_PORT)/ --bank-url http://$(HOST):$(BANK_PORT)/ \
+		--register-url http://$(HOST):$(REGISTER_PORT)/
 	$(PY) manage.py load_measures
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
