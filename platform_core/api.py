@@ -1,10 +1,18 @@
-"""API plumbing shared by every app: errors as clear 4xx, scoped viewsets."""
+"""API plumbing shared by every app: errors as clear 4xx, scoped viewsets, filters
+PostgreSQL can run."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.rest_framework import FilterSet as RestFilterSet
 from rest_framework import status as http
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -43,3 +51,33 @@ class ScopedQuerysetMixin:
         queryset = super().get_queryset()  # type: ignore[misc]
         action = "view" if self.request.method in ("GET", "HEAD", "OPTIONS") else "change"  # type: ignore[attr-defined]
         return scope_queryset(queryset, user=self.request.user, action=action)  # type: ignore[attr-defined]
+
+
+class PostgresDateTimeField(IsoDateTimeField):
+    """An ISO date and time PostgreSQL can hold: its UTC offset within ±15:59."""
+
+    def to_python(self, value: Any) -> Any:
+        result = super().to_python(value)
+        offset = result.utcoffset() if result is not None else None
+        if offset is not None and abs(offset) >= timedelta(hours=16):
+            raise DjangoValidationError(
+                _("The UTC offset must be between -15:59 and +15:59."), code="invalid"
+            )
+        return result
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = PostgresDateTimeField
+
+
+class FilterSet(RestFilterSet):
+    """The filter sets our viewsets get from `filterset_fields`."""
+
+    FILTER_DEFAULTS = {
+        **RestFilterSet.FILTER_DEFAULTS,
+        models.DateTimeField: {"filter_class": DateTimeFilter},
+    }
+
+
+class FilterBackend(DjangoFilterBackend):
+    filterset_base = FilterSet

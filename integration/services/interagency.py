@@ -50,7 +50,9 @@ class InvalidDataRequest(DomainError):
 
 
 class NoProvider(DomainError):
-    status = 503
+    """No system is set up to answer for a data kind (a setting to fix, not a fault)."""
+
+    status = 409
     code = "no_provider"
 
 

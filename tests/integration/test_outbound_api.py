@@ -150,3 +150,12 @@ def test_the_back_office_lists_the_edges_and_files_complaints(client, officer_27
     assert filed.status_code == 302
     complaint = DataComplaint.objects.get()
     assert complaint.filed_by == officer_27 and complaint.provider == fns
+
+
+def test_a_time_filter_postgresql_cannot_hold_is_refused_by_name(client, officer_27):
+    client.force_login(officer_27)
+    answer = client.get(REQUESTS, {"requested_at__gte": "2026-01-01T00:00:00+20:00"})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "requested_at__gte": ["Смещение от UTC должно быть от -15:59 до +15:59."]
+    }
