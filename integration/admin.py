@@ -3,6 +3,7 @@ inter-agency requests and exchanges, complaints, circuits and the federal feed."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -147,7 +148,11 @@ class DataExchangeAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "kind", "provider"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in DataExchange._meta.fields]
+    # Whom an exchange is about and what came back are the asking region's (requests).
+    exclude = ["subject", "answer"]
+    readonly_fields = [
+        f.name for f in DataExchange._meta.fields if f.name not in ("subject", "answer")
+    ]
     inlines = [ExchangeAttemptInline]
     actions = ["retry"]
 
@@ -180,12 +185,16 @@ class DataRequestAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "reused", "region"]
     search_fields = ["case_ref"]
     date_hierarchy = "requested_at"
-    readonly_fields = [f.name for f in DataRequest._meta.fields]
+    readonly_fields = [f.name for f in DataRequest._meta.fields] + ["answer"]
     list_select_related = ["exchange", "region", "requested_by"]
 
     @admin.display(description=_("answer"))
     def exchange_status(self, obj: DataRequest) -> str:
         return obj.exchange.get_status_display()
+
+    @admin.display(description=_("answer"))
+    def answer(self, obj: DataRequest) -> str:
+        return json.dumps(obj.exchange.answer, ensure_ascii=False, indent=1)
 
 
 class ComplaintForm(forms.ModelForm):

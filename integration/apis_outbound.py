@@ -71,7 +71,6 @@ class ExchangeSerializer(serializers.ModelSerializer):
             "first_sent_at",
             "answered_at",
             "latency_ms",
-            "answer",
             "problem",
             "valid_until",
             "purge_after",
@@ -80,15 +79,23 @@ class ExchangeSerializer(serializers.ModelSerializer):
 
 
 class ExchangeDetailSerializer(ExchangeSerializer):
+    """What operators see of an exchange: how it went, not whom it is about or the answer."""
+
     tries = AttemptSerializer(many=True, read_only=True)
-    subject = serializers.JSONField(read_only=True)
 
     class Meta(ExchangeSerializer.Meta):
-        fields = [*ExchangeSerializer.Meta.fields, "subject", "tries"]
+        fields = [*ExchangeSerializer.Meta.fields, "tries"]
+
+
+class AnsweredExchangeSerializer(ExchangeSerializer):
+    """An exchange with its answer, for the officers of the region that asked."""
+
+    class Meta(ExchangeSerializer.Meta):
+        fields = [*ExchangeSerializer.Meta.fields, "answer"]
 
 
 class DataRequestSerializer(serializers.ModelSerializer):
-    exchange = ExchangeSerializer(read_only=True)
+    exchange = AnsweredExchangeSerializer(read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -219,17 +226,15 @@ class ComplaintViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Re
         body = FileComplaintSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        exchange = None
+        exchange, region = None, data.get("region")
         if "request" in data:
             # Only a request the officer may see can be complained about.
             visible = scope_queryset(DataRequest.objects.all(), user=request.user)
-            asked = visible.select_related("exchange").filter(pk=data["request"]).first()
+            asked = visible.select_related("exchange", "region").filter(pk=data["request"]).first()
             if asked is None:
                 raise serializers.ValidationError({"request": [_("No such request.")]})
-            exchange = asked.exchange
-        region = _region_for(
-            request.user, data.get("region") or (asked.region if exchange else None), DataComplaint
-        )
+            exchange, region = asked.exchange, region or asked.region
+        region = _region_for(request.user, region, DataComplaint)
         filed = complaints.complaint_file(
             kind=data["kind"],
             text=data["text"],
@@ -244,7 +249,8 @@ class ComplaintViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.Re
 
 
 class ExchangeViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
-    """Exchanges with providers, for platform operators: status, tries, latency, retries."""
+    """Exchanges with providers, for platform operators: status, tries, latency, retries
+    (whom an exchange is about and what came back are the asking region's: `requests/`)."""
 
     queryset = DataExchange.objects.select_related("provider").order_by("-created_at")
     serializer_class = ExchangeSerializer

@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 from integration.contracts import answer_problems
 from integration.enums import AttemptOutcome, DataKind
 from integration.models import DataExchange
-from integration.services.http import provider_call
+from integration.services.http import Reply, provider_call
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class HttpDataPort:
             return Outcome(AttemptOutcome.UNKNOWN, 404, reply.latency_ms)
         return self._outcome(exchange, reply)
 
-    def _outcome(self, exchange: DataExchange, reply: Any) -> Outcome:
+    def _outcome(self, exchange: DataExchange, reply: Reply) -> Outcome:
         common = {"http_status": reply.status, "latency_ms": reply.latency_ms}
         if reply.failed:
             return Outcome(AttemptOutcome.ERROR, error=reply.error, **common)

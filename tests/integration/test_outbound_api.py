@@ -115,6 +115,7 @@ def test_operators_watch_exchanges_circuits_and_the_feed(client, officer_27, ope
     assert row["latency_p95_ms"] is not None
     detail = client.get(f"/api/v1/integration/exchanges/{made['exchange']['id']}/").json()
     assert [t["outcome"] for t in detail["tries"]] == ["answered"]
+    assert "answer" not in detail and "subject" not in detail  # the region's, not operators'
     retry = client.post(f"/api/v1/integration/exchanges/{made['exchange']['id']}/retry/")
     assert retry.status_code == 409  # an answered exchange is not asked again
     assert client.get("/api/v1/integration/facts/stats/").json()["total"] == 0
