@@ -110,3 +110,54 @@ class RuleStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
     RETIRED = "retired", _("Retired")
+
+
+class CaseStatus(models.TextChoices):
+    """Where a case (личное дело по мере) stands; changed only by measures/services/cases.py."""
+
+    OPEN = "open", _("Opened, being evaluated")
+    OFFERED = "offered", _("Offered: waiting for the citizen's application")
+    WAITING_DATA = "waiting_data", _("Waiting for data from other agencies")
+    REVIEW = "review", _("In an officer's queue")
+    DECIDED = "decided", _("Decided")
+    NO_RIGHT = "no_right", _("Closed: no right found")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_CASE_STATUSES = [
+    CaseStatus.OPEN,
+    CaseStatus.OFFERED,
+    CaseStatus.WAITING_DATA,
+    CaseStatus.REVIEW,
+]
+
+
+class TriggerKind(models.TextChoices):
+    LIFE_EVENT = "life_event", _("Life event")
+    APPLICATION = "application", _("Application")
+    MILESTONE = "milestone", _("Age or period milestone")
+
+
+class CaseEntryKind(models.TextChoices):
+    """What a line of a case's timeline records."""
+
+    OPENED = "opened", _("Case opened")
+    STATUS = "status", _("Status changed")
+    EVALUATED = "evaluated", _("Entitlement evaluated")
+    DATA_REQUESTED = "data_requested", _("Data requested from another agency")
+    DATA_RECEIVED = "data_received", _("Data received")
+    DECIDED = "decided", _("Decision taken")
+    ASSIGNED = "assigned", _("Measure assigned")
+    NOTIFIED = "notified", _("Citizen notified")
+    COMMENT = "comment", _("Comment")
+
+
+class DecisionOutcome(models.TextChoices):
+    GRANT = "grant", _("Granted")
+    REFUSE = "refuse", _("Refused")
+
+
+class AssignmentStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    TERMINATED = "terminated", _("Terminated")

@@ -1,4 +1,15 @@
+from measures.models.cases import Assignment, Case, CaseEntry, Decision
 from measures.models.catalogue import ChannelPolicy, FunctionTransfer, Measure
 from measures.models.rules import Entitlement, RuleVersion
 
-__all__ = ["ChannelPolicy", "Entitlement", "FunctionTransfer", "Measure", "RuleVersion"]
+__all__ = [
+    "Assignment",
+    "Case",
+    "CaseEntry",
+    "ChannelPolicy",
+    "Decision",
+    "Entitlement",
+    "FunctionTransfer",
+    "Measure",
+    "RuleVersion",
+]
