@@ -134,13 +134,7 @@ class RuleCheckInputSerializer(serializers.Serializer):
 
 
 def evaluation_json(evaluation: Evaluation | None) -> dict[str, Any] | None:
-    if evaluation is None:
-        return None
-    return {
-        "conditions": [c.as_json() for c in evaluation.conditions],
-        "facts": [f.as_json() for f in evaluation.facts],
-        "missing": [f.as_json() for f in evaluation.missing],
-    }
+    return None if evaluation is None else evaluation.as_json()
 
 
 class MeasureOutcomeSerializer(serializers.Serializer):

@@ -231,6 +231,11 @@ INTEGRATION_DATA_PORTS: dict[str, str] = {}
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 
+# The platform's Ed25519 key that signs decisions (platform_core/signing.py); the demo makes
+# one on first use, production must be given one.
+PLATFORM_SIGNING_KEY_FILE = env("PLATFORM_SIGNING_KEY_FILE", str(DATA_DIR / "keys" / "platform-ed25519.pem"))
+PLATFORM_SIGNING_KEY_CREATE = env("PLATFORM_SIGNING_KEY_CREATE", "true").lower() == "true"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -28,3 +28,6 @@ STORAGES = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+
+# A decision is signed with a key the operators keep, never one made on the fly.
+PLATFORM_SIGNING_KEY_CREATE = False

@@ -14,8 +14,8 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
 from django.db.models import Func, Q
-from django_fsm import FSMField, transition
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 
 from measures.enums import (
     AssignmentStatus,

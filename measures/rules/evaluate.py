@@ -84,6 +84,14 @@ class Evaluation:
         """The facts whose absence left the outcome unknown (empty when it is known)."""
         return [f for f in self.facts if f.value is None] if self.value is None else []
 
+    def as_json(self) -> dict[str, Any]:
+        """Every condition with its value, every fact with its value and owner, what is missing."""
+        return {
+            "conditions": [c.as_json() for c in self.conditions],
+            "facts": [f.as_json() for f in self.facts],
+            "missing": [f.as_json() for f in self.missing],
+        }
+
 
 def _json_value(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value

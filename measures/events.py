@@ -1,0 +1,14 @@
+"""What measures does on other apps' events (subscribed in MeasuresConfig.ready)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from measures.services.cases import cases_for_life_event
+from platform_core.bus import Event, subscribe
+
+
+@subscribe("registries.life_event_recorded", name="measures.open_cases")
+def open_cases(event: Event) -> None:
+    """A life event was recorded: open and work the cases of the measures it triggers."""
+    cases_for_life_event(life_event_id=event.payload["life_event_id"], now=timezone.now())

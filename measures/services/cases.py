@@ -1,0 +1,397 @@
+"""The proactive pipeline: a life event opens cases, the rules decide, decisions are signed
+and measures assigned. Every change of a case's status happens here, under the case's row
+lock, and is written to its timeline.
+
+A recorded life event gives the measures it triggers in the person's region; each measure
+names who is concerned (the person, a parent...); one case is opened per (person, measure,
+trigger), idempotently, so a re-delivered event opens nothing new. A case is evaluated as of
+the event's date: a definite right to a proactive measure is decided and assigned at once; a
+measure that needs an application is offered; a right that depends on missing data waits for
+it (docs/decisions.md §12).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from measures.enums import (
+    AssignmentMode,
+    CaseEntryKind,
+    CaseStatus,
+    DecisionOutcome,
+    Outcome,
+    PayeeRole,
+    ProvisionKind,
+    TriggerKind,
+)
+from measures.models import Assignment, Case, CaseEntry, Decision, Measure
+from measures.rules.sources import PersonFactSource
+from measures.selectors import measures_in_force, rule_version_in_force
+from measures.services.entitlements import CompiledRules, MeasureOutcome, measure_evaluate
+from platform_core.bus import publish
+from platform_core.calendar import deadline_at
+from platform_core.errors import Conflict
+from platform_core.signing import sign
+from registries.enums import LifeEventStatus, RelationKind, Sex
+from registries.models import LifeEvent, Person, Relation
+
+CASE_DECIDED_EVENT = "measures.case_decided"
+ASSIGNMENT_EVENT = "measures.assignment_changed"
+PERIODIC = [ProvisionKind.CASH_MONTHLY, ProvisionKind.CASH_QUARTERLY, ProvisionKind.CASH_ANNUAL]
+
+
+def _entry(
+    case: Case,
+    kind: str,
+    *,
+    now: datetime,
+    text: str = "",
+    data: dict[str, Any] | None = None,
+    actor: Any = None,
+    channel: str = "",
+) -> CaseEntry:
+    return CaseEntry.objects.create(
+        case=case, kind=kind, at=now, text=text, data=data or {}, actor=actor, channel=channel
+    )
+
+
+def _move(case: Case, transition: str, *, now: datetime, why: str, actor: Any = None) -> None:
+    """Apply a declared transition to a locked case and log it."""
+    before = case.status
+    getattr(case, transition)()
+    case.summary = why
+    if case.status not in (
+        CaseStatus.OPEN,
+        CaseStatus.OFFERED,
+        CaseStatus.WAITING_DATA,
+        CaseStatus.REVIEW,
+    ):
+        case.closed_at = now
+    case.save(
+        update_fields=["status", "summary", "closed_at", "data_complete_at", "decision_due_at"]
+    )
+    CaseEntry.objects.create(
+        case=case,
+        kind=CaseEntryKind.STATUS,
+        at=now,
+        actor=actor,
+        from_status=before,
+        to_status=case.status,
+        text=why,
+    )
+
+
+def persons_concerned(*, measure: Measure, person: Person) -> list[Person]:
+    """Whom a measure triggered by an event of person concerns, in the order to consider."""
+    if measure.payee_role == PayeeRole.PERSON:
+        return [person]
+    if measure.payee_role == PayeeRole.PARENT:
+        kinds = [RelationKind.PARENT]
+    else:
+        kinds = [RelationKind.REPRESENTATIVE]
+    found = [
+        r.from_person
+        for r in Relation.objects.filter(to_person=person, kind__in=kinds, valid_to=None)
+        .select_related("from_person")
+        .order_by("from_person_id")
+    ]
+    alive = [p for p in found if p.death_date is None]
+    return sorted(alive, key=lambda p: (p.sex != Sex.FEMALE, p.pk))  # the mother first
+
+
+def case_open(
+    *,
+    person: Person,
+    measure: Measure,
+    trigger_kind: str,
+    trigger_key: str,
+    as_of: date,
+    now: datetime,
+    life_event: LifeEvent | None = None,
+    channel: str = "",
+) -> tuple[Case, bool]:
+    """The case of (person, measure, trigger): the existing one, or a new one (True)."""
+    existing = Case.objects.filter(person=person, measure=measure, trigger_key=trigger_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                person=person,
+                measure=measure,
+                region_id=person.region_id,
+                trigger_kind=trigger_kind,
+                trigger_key=trigger_key,
+                life_event=life_event,
+                as_of=as_of,
+                channel=channel,
+                opened_at=now,
+            )
+    except IntegrityError:  # opened by a concurrent delivery a moment ago
+        return Case.objects.get(person=person, measure=measure, trigger_key=trigger_key), False
+    _entry(case, CaseEntryKind.OPENED, now=now, channel=channel, text=str(measure.name))
+    return case, True
+
+
+def cases_for_life_event(*, life_event_id: int, now: datetime) -> list[Case]:
+    """Open and work the cases a recorded life event triggers; nothing new if done before."""
+    event = LifeEvent.objects.select_related("person").filter(pk=life_event_id).first()
+    if event is None or event.status != LifeEventStatus.ACTIVE:
+        return []
+    subject = event.person
+    measures = measures_in_force(on=event.occurred_on, region_code=subject.region_id).filter(
+        trigger_events__contains=[event.kind]
+    )
+    worked = []
+    for measure in measures.order_by("code"):
+        for person in persons_concerned(measure=measure, person=subject):
+            case, _created = case_open(
+                person=person,
+                measure=measure,
+                trigger_kind=TriggerKind.LIFE_EVENT,
+                trigger_key=f"life_event:{event.pk}",
+                as_of=event.occurred_on,
+                life_event=event,
+                now=now,
+            )
+            worked.append(case_work(case_id=case.pk, now=now))
+            if worked[-1].status != CaseStatus.NO_RIGHT:
+                break  # a parent's measure goes to one parent: the first with the right
+    return worked
+
+
+@dataclass
+class _Evaluated:
+    outcome: MeasureOutcome
+    explanation: dict[str, Any]
+
+
+def _evaluate(case: Case) -> _Evaluated | None:
+    version = rule_version_in_force(measure=case.measure, on=case.as_of)
+    if version is None:
+        return None
+    result = measure_evaluate(
+        CompiledRules.of(version),
+        PersonFactSource(person=case.person, as_of=case.as_of),
+        case.measure,
+    )
+    explanation = {
+        "measure": case.measure.code,
+        "rule_version": version.version,
+        "as_of": case.as_of.isoformat(),
+        "outcome": result.outcome,
+        **(result.evaluation.as_json() if result.evaluation else {}),
+    }
+    return _Evaluated(result, explanation)
+
+
+def case_work(*, case_id: int, now: datetime) -> Case:
+    """Evaluate an open case and take it as far as the rules and its measure's mode allow."""
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("person", "measure", "region")
+            .get(pk=case_id)
+        )
+        if case.status != CaseStatus.OPEN:
+            return case  # worked before: a repeated delivery changes nothing
+        evaluated = _evaluate(case)
+        if evaluated is None:
+            _move(case, "to_review", now=now, why=_("No rules in force on that date."))
+            return case
+        result = evaluated.outcome
+        _entry(case, CaseEntryKind.EVALUATED, now=now, data=evaluated.explanation)
+        if result.outcome == Outcome.UNKNOWN:
+            _move(
+                case,
+                "to_review",
+                now=now,
+                why=_("Data is missing: %(facts)s.")
+                % {"facts": ", ".join(f["label"] for f in evaluated.explanation["missing"])},
+            )
+            _start_deadline(case, now)
+            return case
+        if result.outcome == Outcome.INELIGIBLE:
+            _move(case, "no_right", now=now, why=_("The conditions of the measure are not met."))
+            return case
+        _start_deadline(case, now)
+        if case.measure.mode != AssignmentMode.PROACTIVE:
+            _move(
+                case,
+                "offer",
+                now=now,
+                why=_("The right is there; the measure is given on an application."),
+            )
+            return case
+        try:
+            with transaction.atomic():
+                decision_take(case=case, evaluated=evaluated, automatic=True, now=now)
+        except Conflict as exc:  # assigned already over the period: an officer looks
+            case.refresh_from_db()
+            _move(case, "to_review", now=now, why=str(exc.message))
+    return case
+
+
+def _start_deadline(case: Case, now: datetime) -> None:
+    case.data_complete_at = now
+    case.decision_due_at = deadline_at(
+        moment=now, working_days=case.measure.decision_days, tz=case.region.timezone
+    )
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _period(case: Case, result: MeasureOutcome) -> tuple[date, date | None]:
+    start = case.as_of
+    if case.measure.provision not in PERIODIC:
+        return start, start
+    if result.period_months:
+        return start, _add_months(start, result.period_months) - timedelta(days=1)
+    return start, None
+
+
+def _number(case: Case, now: datetime) -> str:
+    return f"{case.region_id}-{now:%Y%m%d}-{case.pk:08d}"
+
+
+def decision_take(
+    *,
+    case: Case,
+    evaluated: _Evaluated,
+    automatic: bool,
+    now: datetime,
+    outcome: str = DecisionOutcome.GRANT,
+    actor: Any = None,
+    reason: str = "",
+) -> Decision:
+    """Decide a locked case: sign the decision, assign the measure if granted."""
+    result = evaluated.outcome
+    period_from, period_to = _period(case, result)
+    measure = case.measure
+    basis = ", ".join(p for p in (measure.legal_act, measure.legal_article) if p)
+    content = {
+        "number": _number(case, now),
+        "case": case.pk,
+        "person": {"id": case.person_id, "snils": case.person.snils or None},
+        "measure": {"code": measure.code, "name": measure.name},
+        "outcome": outcome,
+        "amount": None if result.amount is None else str(result.amount),
+        "period_from": period_from.isoformat(),
+        "period_to": period_to.isoformat() if period_to else None,
+        "legal_basis": basis,
+        "explanation": evaluated.explanation,
+        "automatic": automatic,
+        "decided_by": actor.pk if actor else None,
+        "reason": reason,
+        "decided_at": now.isoformat(),
+    }
+    signature, key_id = sign(content)
+    decision = Decision.objects.create(
+        case=case,
+        number=content["number"],
+        outcome=outcome,
+        amount=result.amount if outcome == DecisionOutcome.GRANT else None,
+        period_from=period_from,
+        period_to=period_to,
+        legal_basis=basis,
+        rule_version=result.rule_version,
+        explanation=evaluated.explanation,
+        automatic=automatic,
+        decided_by=actor,
+        reason=reason,
+        decided_at=now,
+        signed=content,
+        signature=signature,
+        key_id=key_id,
+    )
+    _move(
+        case,
+        "decide",
+        now=now,
+        actor=actor,
+        why=_("Granted.") if outcome == DecisionOutcome.GRANT else _("Refused."),
+    )
+    _entry(case, CaseEntryKind.DECIDED, now=now, actor=actor, data={"decision": decision.number})
+    if outcome == DecisionOutcome.GRANT:
+        assignment_create(decision=decision, now=now)
+    publish(
+        CASE_DECIDED_EVENT,
+        {
+            "case": case.pk,
+            "decision": decision.pk,
+            "person": case.person_id,
+            "measure": measure.code,
+            "outcome": outcome,
+        },
+    )
+    return decision
+
+
+def assignment_create(*, decision: Decision, now: datetime) -> Assignment:
+    """Assign the measure a granted decision gives. Raises Conflict over an active one."""
+    case = decision.case
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(
+                decision=decision,
+                person=case.person,
+                measure=case.measure,
+                region_id=case.region_id,
+                amount=decision.amount,
+                active_from=decision.period_from,
+                active_to=decision.period_to,
+                periodic=case.measure.provision in PERIODIC,
+                created_at=now,
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("%(person)s already has this measure assigned over that period.")
+            % {"person": case.person}
+        ) from None
+    _entry(case, CaseEntryKind.ASSIGNED, now=now, data={"assignment": assignment.pk})
+    if case.person.snils:  # the federal register knows people by SNILS
+        publish(ASSIGNMENT_EVENT, {"fact": _federal_fact(assignment, "assigned")})
+    return assignment
+
+
+PERIODICITY = {
+    ProvisionKind.CASH_MONTHLY: "monthly",
+    ProvisionKind.CASH_QUARTERLY: "quarterly",
+    ProvisionKind.CASH_ANNUAL: "annual",
+}
+
+
+def _federal_fact(assignment: Assignment, status: str) -> dict[str, Any]:
+    """The assignment as the federal register's fact (integration publishes it)."""
+    person, measure, decision = assignment.person, assignment.measure, assignment.decision
+    named = {"last_name": person.last_name, "first_name": person.first_name}
+    if person.patronymic:
+        named["patronymic"] = person.patronymic
+    return {
+        "fact_id": f"asg-{assignment.pk}",
+        "status": status,
+        "measure": {"code": measure.code, "title": measure.name, "level": measure.level},
+        "person": {"snils": person.snils, **named, "birth_date": person.birth_date.isoformat()},
+        "decision": {
+            "number": decision.number,
+            "date": decision.decided_at.date().isoformat(),
+            "proactive": decision.automatic,
+        },
+        "period_from": assignment.active_from.isoformat(),
+        "period_to": assignment.active_to.isoformat() if assignment.active_to else None,
+        "amount": None if assignment.amount is None else f"{assignment.amount:.2f}",
+        "periodicity": PERIODICITY.get(measure.provision, "once"),
+        "region": assignment.region_id,
+        "provider": {"code": str(measure.operator_id), "name": measure.operator.name},
+    }

@@ -1,0 +1,130 @@
+"""The proactive pipeline end to end: a birth posted by the civil registry becomes cases,
+signed decisions and assignments, with no application; delivered again, nothing changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from integration.models import FederalFact
+from measures.enums import AssignmentStatus, CaseEntryKind, CaseStatus, DecisionOutcome
+from measures.models import Assignment, Case, CaseEntry, Decision
+from measures.services.cases import cases_for_life_event
+from platform_core.bus import Event, handler_by_name
+from platform_core.calendar import calendar_load_year
+from platform_core.signing import signature_valid
+from platform_core.validators import snils_from_number
+from registries.enums import LifeEventKind
+from registries.models import LifeEvent
+from tests.integration.helpers import CIVIL, birth, make_system, person, post
+from tests.measures.families import child_of
+from tests.measures.families import person as resident
+from tests.registries.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MOTHER_SNILS = snils_from_number(200_000_777)
+
+
+@pytest.fixture
+def mother(loaded_catalogue):
+    for year in (2025, 2026, 2027):  # decision deadlines count working days
+        calendar_load_year(year=year)
+    return PersonFactory(
+        birth_date=date(1994, 3, 2),
+        sex="F",
+        region_id="27",
+        snils=MOTHER_SNILS,
+        last_name="Иванова",
+        first_name="Мария",
+        patronymic="Петровна",
+    )
+
+
+def born(client, mother, event_id: str = "b-1", on: str = "2026-11-01"):  # type: ignore[no-untyped-def]
+    zags = make_system()
+    document = birth(
+        event_id,
+        person("Иванова", "Мария", "1994-03-02", snils=MOTHER_SNILS, sex="F"),
+        person("Иванов", "Пётр", on, sex="M"),
+    )
+    response = post(client, CIVIL, document, zags)
+    assert response.status_code == 202, response.content
+    return LifeEvent.objects.get(kind=LifeEventKind.BIRTH, source_event_id=event_id)
+
+
+def test_a_birth_decides_and_assigns_the_proactive_measures_of_the_region(client, mother):
+    event = born(client, mother)
+
+    cases = {c.measure.code: c for c in Case.objects.filter(person=mother)}
+    assert set(cases) >= {"federal.birth_allowance", "federal.unified_allowance"}
+    allowance = cases["federal.birth_allowance"]
+    assert allowance.status == CaseStatus.DECIDED
+    assert (
+        allowance.trigger_key == f"life_event:{event.pk}" and allowance.as_of == event.occurred_on
+    )
+    decision = allowance.decision
+    assert decision.outcome == DecisionOutcome.GRANT and decision.automatic
+    assert str(decision.amount) == "26940.37"
+    assert decision.explanation["rule_version"] >= 1
+    assert {f["fact"] for f in decision.explanation["facts"]} >= {"alive", "children"}
+    assert signature_valid(decision.signed, decision.signature)
+    assert not signature_valid({**decision.signed, "amount": "99999.00"}, decision.signature)
+
+    assignment = Assignment.objects.get(decision=decision)
+    assert (assignment.active_from, assignment.active_to) == (event.occurred_on, event.occurred_on)
+    assert assignment.status == AssignmentStatus.ACTIVE and not assignment.periodic
+    fact = FederalFact.objects.get(fact_id=f"asg-{assignment.pk}")  # for the federal register
+    assert fact.payload["person"]["snils"] == MOTHER_SNILS
+    assert fact.payload["decision"] == {
+        "number": decision.number,
+        "date": decision.decided_at.date().isoformat(),
+        "proactive": True,
+    }
+
+    # The unified allowance needs an application: it is offered, not decided.
+    assert cases["federal.unified_allowance"].status in (CaseStatus.OFFERED, CaseStatus.REVIEW)
+    timeline = list(CaseEntry.objects.filter(case=allowance).values_list("kind", flat=True))
+    assert timeline[:3] == [CaseEntryKind.OPENED, CaseEntryKind.EVALUATED, CaseEntryKind.STATUS]
+    assert CaseEntryKind.ASSIGNED in timeline
+
+
+def test_the_same_event_delivered_again_decides_nothing_twice(client, mother):
+    event = born(client, mother)
+    counts = (Case.objects.count(), Decision.objects.count(), Assignment.objects.count())
+
+    cases_for_life_event(life_event_id=event.pk, now=event.learned_at)
+    handler_by_name("measures.open_cases")(
+        Event(
+            "again", "registries.life_event_recorded", {"life_event_id": event.pk}, timezone.now()
+        )
+    )
+    assert (Case.objects.count(), Decision.objects.count(), Assignment.objects.count()) == counts
+
+
+def test_a_parent_measure_goes_to_one_parent(client, mother):
+    father = resident(date(1990, 1, 15), "M", last_name="Иванов", first_name="Иван")
+    child = child_of(mother, 0)
+    from registries.enums import RelationBasis, RelationKind
+    from registries.models import Relation
+    from registries.services.life_events import life_event_record
+
+    Relation.objects.create(
+        kind=RelationKind.PARENT,
+        basis=RelationBasis.BIRTH,
+        from_person=father,
+        to_person=child,
+        valid_from=child.birth_date,
+    )
+    life_event_record(
+        person=child,
+        kind=LifeEventKind.BIRTH,
+        occurred_on=child.birth_date,
+        learned_at=timezone.now(),
+        source_system="test",
+        source_event_id="b-2",
+    )
+    granted = Decision.objects.filter(case__measure__code="federal.birth_allowance")
+    assert [d.case.person for d in granted] == [mother]
