@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from measures.enums import RuleStatus
-from measures.models import Entitlement, Measure, RuleVersion
+from measures.enums import OPEN_CASE_STATUSES, CaseStatus, RuleStatus
+from measures.models import Case, Entitlement, Measure, RuleVersion
 from measures.rules import Evaluation, rule_check, rule_evaluate
 from registries.selectors import active_on
 
@@ -43,3 +43,17 @@ def entitlement_explanation(*, entitlement: Entitlement) -> Evaluation:
     """Explain a stored entitlement from the facts it was computed on."""
     rule = rule_check(entitlement.rule_version.eligibility)
     return rule_evaluate(rule=rule, known=entitlement.facts)
+
+
+def cases_overdue(cases: QuerySet[Case], *, now: datetime) -> QuerySet[Case]:
+    """Open cases past their decision deadline, the most overdue first."""
+    return cases.filter(status__in=OPEN_CASE_STATUSES, decision_due_at__lt=now).order_by(
+        "decision_due_at"
+    )
+
+
+def case_queue(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases waiting for an officer, by deadline (no deadline last)."""
+    return cases.filter(status=CaseStatus.REVIEW).order_by(
+        F("decision_due_at").asc(nulls_last=True), "opened_at"
+    )

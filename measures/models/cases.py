@@ -79,6 +79,18 @@ class Case(models.Model):
         verbose_name=_("officer"),
     )
     summary = models.TextField(_("why it stands so"), blank=True)
+    refusal_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refusal proposed by"),
+        help_text=_(
+            "Refusing a proactive case takes two officers: one proposes, another confirms."
+        ),
+    )
+    refusal_reason = models.TextField(_("reason for the refusal"), blank=True)
 
     jurisdiction = Jurisdiction(region="region", municipality="person__municipality")
 

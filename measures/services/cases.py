@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from measures.enums import (
+    OPEN_CASE_STATUSES,
     AssignmentMode,
     CaseEntryKind,
     CaseStatus,
@@ -208,6 +209,8 @@ def case_work(*, case_id: int, now: datetime) -> Case:
         result = evaluated.outcome
         _entry(case, CaseEntryKind.EVALUATED, now=now, data=evaluated.explanation)
         if result.outcome == Outcome.UNKNOWN:
+            # The officer's clock starts now: it is theirs to get what is missing.
+            _start_deadline(case, now)
             _move(
                 case,
                 "to_review",
@@ -215,7 +218,6 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 why=_("Data is missing: %(facts)s.")
                 % {"facts": ", ".join(f["label"] for f in evaluated.explanation["missing"])},
             )
-            _start_deadline(case, now)
             return case
         if result.outcome == Outcome.INELIGIBLE:
             _move(case, "no_right", now=now, why=_("The conditions of the measure are not met."))
@@ -233,7 +235,7 @@ def case_work(*, case_id: int, now: datetime) -> Case:
             with transaction.atomic():
                 decision_take(case=case, evaluated=evaluated, automatic=True, now=now)
         except Conflict as exc:  # assigned already over the period: an officer looks
-            case.refresh_from_db()
+            case = _locked(case.pk, allowed=[CaseStatus.OPEN])  # as it was before the try
             _move(case, "to_review", now=now, why=str(exc.message))
     return case
 
@@ -395,3 +397,82 @@ def _federal_fact(assignment: Assignment, status: str) -> dict[str, Any]:
         "region": assignment.region_id,
         "provider": {"code": str(measure.operator_id), "name": measure.operator.name},
     }
+
+
+class CaseNotOpen(Conflict):
+    code = "case_not_open"
+
+
+def _locked(case_id: int, *, allowed: list[str]) -> Case:
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("person", "measure", "region")
+        .get(pk=case_id)
+    )
+    if case.status not in allowed:
+        raise CaseNotOpen(
+            _("The case is %(status)s already; reload it to see what changed.")
+            % {"status": case.get_status_display()}
+        )
+    return case
+
+
+def case_take(*, case: Case, officer: Any, now: datetime) -> Case:
+    """Put an open case in an officer's own queue. Raises CaseNotOpen."""
+    with transaction.atomic():
+        locked = _locked(case.pk, allowed=OPEN_CASE_STATUSES)
+        locked.assigned_to = officer
+        locked.save(update_fields=["assigned_to"])
+        _entry(locked, CaseEntryKind.COMMENT, now=now, actor=officer, text=_("Taken to work."))
+    return locked
+
+
+def _proactive(case: Case) -> bool:
+    return case.trigger_kind != TriggerKind.APPLICATION
+
+
+def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: datetime) -> Case:
+    """An officer's decision on a case in review, with a reason.
+
+    Granting needs the rules to give an amount or none; refusing a case opened without an
+    application (proactive) takes two officers: the first proposes, a second confirms.
+    Raises CaseNotOpen (another officer was first) or Conflict.
+    """
+    if not reason.strip():
+        raise Conflict(_("Give the reason for the decision."), field="reason")
+    with transaction.atomic():
+        locked = _locked(case.pk, allowed=[CaseStatus.REVIEW, CaseStatus.OFFERED])
+        evaluated = _evaluate(locked)
+        if evaluated is None:
+            raise Conflict(_("No rules of the measure are in force on that date."))
+        if outcome == DecisionOutcome.GRANT:
+            if evaluated.outcome.outcome == Outcome.INELIGIBLE:
+                raise Conflict(
+                    _("The rules say there is no right; a grant needs the facts corrected first.")
+                )
+        elif _proactive(locked) and locked.refusal_proposed_by_id in (None, officer.pk):
+            if locked.refusal_proposed_by_id == officer.pk:
+                raise Conflict(_("Another officer must confirm the refusal you proposed."))
+            locked.refusal_proposed_by = officer
+            locked.refusal_reason = reason
+            locked.save(update_fields=["refusal_proposed_by", "refusal_reason"])
+            _entry(
+                locked,
+                CaseEntryKind.COMMENT,
+                now=now,
+                actor=officer,
+                text=_("Refusal proposed: %(reason)s") % {"reason": reason},
+            )
+            return locked
+        if locked.data_complete_at is None:
+            _start_deadline(locked, now)
+        decision_take(
+            case=locked,
+            evaluated=evaluated,
+            automatic=False,
+            now=now,
+            outcome=outcome,
+            actor=officer,
+            reason=reason,
+        )
+    return locked
