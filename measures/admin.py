@@ -1,5 +1,6 @@
-"""Back office of the catalogue: measures, their rules (checked, previewed, published) and
-entitlements with their explanations. Every list goes through the jurisdiction scope."""
+"""Back office of the catalogue: measures, their rules (checked, previewed, published),
+entitlements with their explanations, cases with their timeline, decisions and assignments.
+Every list goes through the jurisdiction scope."""
 
 from __future__ import annotations
 
@@ -18,9 +19,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from measures.enums import RuleStatus
-from measures.models import ChannelPolicy, Entitlement, FunctionTransfer, Measure, RuleVersion
+from measures.models import (
+    Assignment,
+    Case,
+    CaseEntry,
+    ChannelPolicy,
+    Decision,
+    Entitlement,
+    FunctionTransfer,
+    Measure,
+    RuleVersion,
+)
 from measures.rules import FACTS
 from measures.selectors import entitlement_explanation
+from measures.services import cases
 from measures.services.rules import rule_version_preview, rule_version_publish
 from platform_core.admin import ScopedAdmin
 from platform_core.errors import DomainError
@@ -198,3 +210,92 @@ class EntitlementAdmin(ScopedAdmin):
             ((f.label, f.key, f.value, f.owner) for f in evaluation.facts),
         )
         return format_html("<ul>{}</ul><ul>{}</ul>", conditions, facts)
+
+
+class CaseEntryInline(admin.TabularInline):
+    model = CaseEntry
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "channel", "actor", "from_status", "to_status", "text"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ScopedAdmin):
+    """Cases of the officer's territory; status changes only through the services (API)."""
+
+    list_display = [
+        "id",
+        "person",
+        "measure",
+        "status",
+        "trigger_kind",
+        "opened_at",
+        "decision_due_at",
+        "assigned_to",
+    ]
+    list_filter = ["status", "trigger_kind", "measure"]
+    search_fields = ["person__last_name", "person__snils", "trigger_key"]
+    date_hierarchy = "opened_at"
+    list_select_related = ["person", "measure", "assigned_to"]
+    raw_id_fields = ["person", "life_event"]
+    readonly_fields = [f.name for f in Case._meta.fields]
+    inlines = [CaseEntryInline]
+    actions = ["take"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Take the selected open cases to work on them"))
+    def take(self, request: HttpRequest, queryset: Any) -> None:
+        taken = 0
+        for case in queryset:
+            try:
+                cases.case_take(case=case, officer=request.user, now=timezone.now())
+                taken += 1
+            except DomainError as exc:
+                self.message_user(request, f"{case}: {exc.message}", messages.WARNING)
+        self.message_user(request, _("Cases taken: %(n)d.") % {"n": taken}, messages.SUCCESS)
+
+
+@admin.register(Decision)
+class DecisionAdmin(ScopedAdmin):
+    list_display = [
+        "number",
+        "outcome",
+        "amount",
+        "period_from",
+        "period_to",
+        "automatic",
+        "decided_at",
+    ]
+    list_filter = ["outcome", "automatic"]
+    search_fields = ["number"]
+    readonly_fields = [f.name for f in Decision._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ScopedAdmin):
+    list_display = ["id", "person", "measure", "amount", "active_from", "active_to", "status"]
+    list_filter = ["status", "measure"]
+    search_fields = ["person__last_name", "person__snils"]
+    list_select_related = ["person", "measure"]
+    readonly_fields = [f.name for f in Assignment._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

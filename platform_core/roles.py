@@ -45,6 +45,7 @@ MEASURES_CATALOGUE = [
     "measures.ruleversion",
 ]
 ENTITLEMENTS = ["measures.entitlement"]
+CASES = ["measures.case", "measures.caseentry", "measures.decision", "measures.assignment"]
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.OFFICER: {
@@ -56,6 +57,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "registries.insurer": ("view",),
         "integration.datarequest": ("view",),
         "integration.datacomplaint": ("view", "add"),
+        **{m: ("view", "change") for m in CASES},
     },
     Role.SUPERVISOR: {
         **{m: ("view", "add", "change", "delete") for m in PERSONAL_DATA},
@@ -65,15 +67,17 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "platform_core.personalfileview": ("view",),
         "integration.datarequest": ("view",),
         "integration.datacomplaint": ("view", "add"),
+        **{m: ("view", "change") for m in CASES},
         # A measure names its establishing authority and operator.
         "platform_core.organisation": ("view",),
     },
     Role.OPERATOR: {
         **{m: ("view", "add", "change") for m in PERSONAL_DATA},
+        **{m: ("view",) for m in CASES},
         **{m: ("view",) for m in REFERENCE_DATA},
     },
     Role.CONTACT_CENTRE: {
-        **{m: ("view",) for m in PERSONAL_DATA},
+        **{m: ("view",) for m in PERSONAL_DATA + CASES},
         **{m: ("view",) for m in REFERENCE_DATA},
     },
     Role.REFERENCE_EDITOR: {
@@ -94,6 +98,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             + MEASURES_CATALOGUE
             + ENTITLEMENTS
             + DATA_REQUESTS
+            + CASES
         },
         "platform_core.personalfileview": ("view",),
         "platform_core.organisation": ("view",),

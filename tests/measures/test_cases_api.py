@@ -149,3 +149,20 @@ def test_two_officers_deciding_at_once_one_wins_the_other_is_told(review_case, m
         thread.join()
     assert sorted(results) == ["conflict", "won"]
     assert Decision.objects.filter(case=review_case).count() == 1
+
+
+def test_the_back_office_shows_the_case_and_takes_it(client, review_case, officer_27, officer_77):
+    client.force_login(officer_27)
+    assert client.get("/admin/measures/case/").status_code == 200
+    page = client.get(f"/admin/measures/case/{review_case.pk}/change/")
+    assert page.status_code == 200
+    assert review_case.summary in page.content.decode()  # why it waits, on the page
+    taken = client.post(
+        "/admin/measures/case/",
+        {"action": "take", "_selected_action": [review_case.pk]},
+    )
+    assert taken.status_code == 302
+    assert Case.objects.get(pk=review_case.pk).assigned_to == officer_27
+
+    client.force_login(officer_77)
+    assert client.get(f"/admin/measures/case/{review_case.pk}/change/").status_code == 302
