@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from measures.services.cases import cases_for_life_event
+from measures.services.cases import cases_for_life_event, life_event_consequences
 from platform_core.bus import Event, subscribe
 
 
@@ -12,3 +12,9 @@ from platform_core.bus import Event, subscribe
 def open_cases(event: Event) -> None:
     """A life event was recorded: open and work the cases of the measures it triggers."""
     cases_for_life_event(life_event_id=event.payload["life_event_id"], now=timezone.now())
+
+
+@subscribe("registries.life_event_recorded", name="measures.end_assignments")
+def end_assignments(event: Event) -> None:
+    """A recorded death ends the person's assignments (paid to the day of death)."""
+    life_event_consequences(life_event_id=event.payload["life_event_id"], now=timezone.now())

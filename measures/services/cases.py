@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from measures.enums import (
     OPEN_CASE_STATUSES,
     AssignmentMode,
+    AssignmentStatus,
     CaseEntryKind,
     CaseStatus,
     DecisionOutcome,
@@ -32,14 +33,20 @@ from measures.enums import (
     TriggerKind,
 )
 from measures.models import Assignment, Case, CaseEntry, Decision, Measure
+from measures.rules import rule_evaluate
 from measures.rules.sources import PersonFactSource
 from measures.selectors import measures_in_force, rule_version_in_force
-from measures.services.entitlements import CompiledRules, MeasureOutcome, measure_evaluate
+from measures.services.entitlements import (
+    CompiledRules,
+    MeasureOutcome,
+    measure_evaluate,
+    money,
+)
 from platform_core.bus import publish
 from platform_core.calendar import deadline_at
 from platform_core.errors import Conflict
 from platform_core.signing import sign
-from registries.enums import LifeEventStatus, RelationKind, Sex
+from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, Sex
 from registries.models import LifeEvent, Person, Relation
 
 CASE_DECIDED_EVENT = "measures.case_decided"
@@ -173,15 +180,21 @@ class _Evaluated:
     explanation: dict[str, Any]
 
 
-def _evaluate(case: Case) -> _Evaluated | None:
+def _evaluate(case: Case, *, granting: bool = False) -> _Evaluated | None:
+    """The case's rules as of its date; `granting` (an officer grants what the rules could not
+    decide) works out the amount and period all the same."""
     version = rule_version_in_force(measure=case.measure, on=case.as_of)
     if version is None:
         return None
-    result = measure_evaluate(
-        CompiledRules.of(version),
-        PersonFactSource(person=case.person, as_of=case.as_of),
-        case.measure,
-    )
+    compiled = CompiledRules.of(version)
+    source = PersonFactSource(person=case.person, as_of=case.as_of)
+    result = measure_evaluate(compiled, source, case.measure)
+    if granting and result.outcome == Outcome.UNKNOWN:
+        if compiled.amount:
+            result.amount = money(rule_evaluate(rule=compiled.amount, source=source).value)
+        if compiled.period:
+            months = rule_evaluate(rule=compiled.period, source=source).value
+            result.period_months = None if months is None else int(months)
     explanation = {
         "measure": case.measure.code,
         "rule_version": version.version,
@@ -442,7 +455,7 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
         raise Conflict(_("Give the reason for the decision."), field="reason")
     with transaction.atomic():
         locked = _locked(case.pk, allowed=[CaseStatus.REVIEW, CaseStatus.OFFERED])
-        evaluated = _evaluate(locked)
+        evaluated = _evaluate(locked, granting=outcome == DecisionOutcome.GRANT)
         if evaluated is None:
             raise Conflict(_("No rules of the measure are in force on that date."))
         if outcome == DecisionOutcome.GRANT:
@@ -476,3 +489,50 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
             reason=reason,
         )
     return locked
+
+
+def assignments_end(*, person: Person, last_day: date, reason: str, now: datetime) -> int:
+    """End the person's assignments after last_day (a death: paid to the day of death),
+    and close their open cases; each change in its case's timeline. Returns how many ended."""
+    ended = 0
+    with transaction.atomic():
+        for assignment in (
+            Assignment.objects.select_for_update()
+            .select_related("decision__case")
+            .filter(person=person, status__in=[AssignmentStatus.ACTIVE, AssignmentStatus.SUSPENDED])
+            .exclude(active_to__lt=last_day)
+        ):
+            if assignment.active_from > last_day:
+                assignment.active_to = assignment.active_from  # never started: ends at once
+            else:
+                assignment.active_to = last_day
+            assignment.terminate()
+            assignment.ended_reason = reason
+            assignment.save(update_fields=["status", "active_to", "ended_reason"])
+            _entry(
+                assignment.decision.case,
+                CaseEntryKind.COMMENT,
+                now=now,
+                text=_("Assignment ended on %(day)s: %(reason)s")
+                % {"day": last_day.isoformat(), "reason": reason},
+            )
+            if person.snils:
+                publish(ASSIGNMENT_EVENT, {"fact": _federal_fact(assignment, "terminated")})
+            ended += 1
+        for case in Case.objects.select_for_update().filter(
+            person=person, status__in=OPEN_CASE_STATUSES
+        ):
+            _move(case, "close", now=now, why=reason)
+    return ended
+
+
+def life_event_consequences(*, life_event_id: int, now: datetime) -> int:
+    """What a recorded event ends: a death ends the person's assignments from the next day."""
+    event = LifeEvent.objects.select_related("person").filter(pk=life_event_id).first()
+    if event is None or event.status != LifeEventStatus.ACTIVE:
+        return 0
+    if event.kind == LifeEventKind.DEATH:
+        return assignments_end(
+            person=event.person, last_day=event.occurred_on, reason=_("Death."), now=now
+        )
+    return 0

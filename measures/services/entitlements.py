@@ -103,7 +103,7 @@ def outcome_of(value: bool | None) -> str:
     return Outcome.ELIGIBLE if value else Outcome.INELIGIBLE
 
 
-def _money(value: Decimal | None) -> Decimal | None:
+def money(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -134,7 +134,7 @@ def measure_evaluate(
     if evaluation.value is True:
         if compiled.amount:
             amount = rule_evaluate(rule=compiled.amount, source=source)
-            result.amount = _money(amount.value)
+            result.amount = money(amount.value)
             evaluation.facts.extend(f for f in amount.facts if f not in evaluation.facts)
         if compiled.period:
             period = rule_evaluate(rule=compiled.period, source=source).value

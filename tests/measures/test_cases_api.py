@@ -166,3 +166,36 @@ def test_the_back_office_shows_the_case_and_takes_it(client, review_case, office
 
     client.force_login(officer_77)
     assert client.get(f"/admin/measures/case/{review_case.pk}/change/").status_code == 302
+
+
+def test_a_death_ends_the_assignments_from_the_next_day(review_case, officer_27):
+    from datetime import timedelta
+
+    from measures.enums import AssignmentStatus
+    from measures.models import Assignment
+    from measures.services.cases import case_decide, life_event_consequences
+    from registries.enums import LifeEventKind
+    from registries.services.life_events import life_event_record
+
+    case_decide(
+        case=review_case,
+        outcome="grant",
+        reason="Доходы подтверждены",
+        officer=officer_27,
+        now=timezone.now(),
+    )
+    assignment = Assignment.objects.get(decision__case=review_case)
+    assert assignment.periodic and assignment.active_to > assignment.active_from
+    died = assignment.active_from + timedelta(days=40)
+    event, _ = life_event_record(
+        person=review_case.person,
+        kind=LifeEventKind.DEATH,
+        occurred_on=died,
+        learned_at=timezone.now(),
+        source_system="test",
+        source_event_id="d-1",
+    )
+    assert life_event_consequences(life_event_id=event.pk, now=timezone.now()) == 1
+    ended = Assignment.objects.get(pk=assignment.pk)
+    assert (ended.status, ended.active_to) == (AssignmentStatus.TERMINATED, died)
+    assert life_event_consequences(life_event_id=event.pk, now=timezone.now()) == 0  # once
