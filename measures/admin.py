@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from measures.enums import RuleStatus
 from measures.models import (
+    Application,
     Assignment,
     Case,
     CaseEntry,
@@ -296,6 +297,21 @@ class AssignmentAdmin(ScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(ScopedAdmin):
+    list_display = ["id", "person", "applicant", "measure", "channel", "status", "submitted_at"]
+    list_filter = ["status", "channel", "measure"]
+    search_fields = ["person__last_name", "person__snils"]
+    list_select_related = ["person", "applicant", "measure"]
+    readonly_fields = [f.name for f in Application._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # recorded through the API or the citizen's portal, checked by services
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,24 +1,28 @@
-"""API of cases: the officers' queue, a case with its timeline, manual decisions, and the
-check of a decision's signature (anyone with the decision can verify it)."""
+"""API of cases: the officers' queue, a case with its timeline, manual decisions, the check
+of a decision's signature (anyone with the decision can verify it), and applications
+recorded from any channel."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from measures import selectors
-from measures.enums import DecisionOutcome
-from measures.models import Assignment, Case, CaseEntry, Decision
-from measures.services import cases
+from measures.enums import Channel, DecisionOutcome
+from measures.models import Application, Assignment, Case, CaseEntry, Decision, Measure
+from measures.services import applications, cases
 from platform_core.api import ScopedQuerysetMixin
+from platform_core.scoping import scope_queryset
 from platform_core.signing import signature_valid, signing_key
+from registries.models import Person
 
 
 class CaseEntrySerializer(serializers.ModelSerializer):
@@ -199,3 +203,94 @@ class SigningKeyView(APIView):
         return Response(
             {"algorithm": "Ed25519", "key_id": key.key_id, "public_key": key.public_b64}
         )
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    measure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "person",
+            "applicant",
+            "measure",
+            "channel",
+            "status",
+            "answers",
+            "created_at",
+            "submitted_at",
+            "case",
+        ]
+
+
+class NewApplicationSerializer(serializers.Serializer):
+    person = serializers.IntegerField(help_text="For whom.")
+    applicant = serializers.IntegerField(help_text="Who applies: the person or a representative.")
+    measure = serializers.SlugRelatedField(slug_field="code", queryset=Measure.objects.all())
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    answers = serializers.JSONField(required=False, default=dict)
+    submit = serializers.BooleanField(default=True, help_text="Submit at once (else a draft).")
+
+
+class ApplicationViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Applications recorded from any channel; submitting one works its case at once."""
+
+    queryset = Application.objects.select_related("measure").order_by("-created_at", "-id")
+    serializer_class = ApplicationSerializer
+    filterset_fields = ["status", "person", "channel"]
+
+    def _person(self, pk: int, field: str) -> Person:
+        found = scope_queryset(Person.objects.all(), user=self.request.user, action="change")
+        person = found.filter(pk=pk).first()
+        if person is None:
+            raise serializers.ValidationError({field: [_("No such person in your territory.")]})
+        return person
+
+    @extend_schema(request=NewApplicationSerializer, responses={201: ApplicationSerializer})
+    def create(self, request: Request) -> Response:
+        """Record an application (409 with the open one's case if there is one)."""
+        body = NewApplicationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        now = timezone.now()
+        try:
+            made = applications.application_create(
+                person=self._person(data["person"], "person"),
+                applicant=self._person(data["applicant"], "applicant"),
+                measure=data["measure"],
+                channel=data["channel"],
+                answers=data["answers"],
+                recorded_by=request.user,
+                now=now,
+            )
+        except applications.DuplicateApplication as exc:
+            return Response(
+                {
+                    "detail": str(exc.message),
+                    "code": exc.code,
+                    "application": exc.existing.pk,
+                    "case": exc.existing.case_id,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        if data["submit"]:
+            made = applications.application_submit(application=made, now=now)
+        return Response(
+            ApplicationSerializer(Application.objects.get(pk=made.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses={200: ApplicationSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        """Submit a draft (409 otherwise)."""
+        done = applications.application_submit(application=self.get_object(), now=timezone.now())
+        return Response(ApplicationSerializer(Application.objects.get(pk=done.pk)).data)
+
+    @extend_schema(request=None, responses={200: ApplicationSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        """Withdraw an application not decided yet (409 otherwise)."""
+        done = applications.application_withdraw(application=self.get_object(), now=timezone.now())
+        return Response(ApplicationSerializer(Application.objects.get(pk=done.pk)).data)

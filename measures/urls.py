@@ -9,6 +9,7 @@ router.register("rule-versions", apis.RuleVersionViewSet, basename="rule-version
 router.register("entitlements", apis.EntitlementViewSet, basename="entitlement")
 router.register("cases", apis_cases.CaseViewSet, basename="case")
 router.register("decisions", apis_cases.DecisionViewSet, basename="decision")
+router.register("applications", apis_cases.ApplicationViewSet, basename="application")
 
 urlpatterns = [
     path("facts/", apis.FactsView.as_view(), name="fact-list"),

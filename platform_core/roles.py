@@ -45,7 +45,13 @@ MEASURES_CATALOGUE = [
     "measures.ruleversion",
 ]
 ENTITLEMENTS = ["measures.entitlement"]
-CASES = ["measures.case", "measures.caseentry", "measures.decision", "measures.assignment"]
+CASES = [
+    "measures.case",
+    "measures.caseentry",
+    "measures.decision",
+    "measures.assignment",
+    "measures.application",
+]
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.OFFICER: {

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from measures.enums import (
+    ApplicationStatus,
     AssignmentStatus,
     CaseEntryKind,
     CaseStatus,
@@ -325,3 +326,81 @@ class Assignment(models.Model):
         target=AssignmentStatus.TERMINATED,
     )
     def terminate(self) -> None: ...
+
+
+class Application(models.Model):
+    """An application for a measure, by the person or their legal representative."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="applications", verbose_name=_("for whom")
+    )
+    applicant = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("applicant")
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="applications", verbose_name=_("measure")
+    )
+    region = models.ForeignKey(
+        "platform_core.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = FSMField(
+        _("status"),
+        max_length=16,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.DRAFT,
+        protected=True,
+    )
+    answers = models.JSONField(_("what the applicant chose and stated"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("case"),
+    )
+
+    jurisdiction = Jurisdiction(region="region", municipality="person__municipality")
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at"]
+        constraints = [
+            # One application per measure at a time: a second one points to the first's case.
+            models.UniqueConstraint(
+                fields=["person", "measure"],
+                condition=Q(status__in=[ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED]),
+                name="application_one_at_a_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ApplicationStatus.values), name="application_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure_id}:{self.person_id} [{self.status}]"
+
+    @transition(field=status, source=ApplicationStatus.DRAFT, target=ApplicationStatus.SUBMITTED)
+    def submit(self) -> None: ...
+
+    @transition(
+        field=status,
+        source=[ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED],
+        target=ApplicationStatus.WITHDRAWN,
+    )
+    def withdraw(self) -> None: ...
+
+    @transition(field=status, source=ApplicationStatus.SUBMITTED, target=ApplicationStatus.DONE)
+    def done(self) -> None: ...

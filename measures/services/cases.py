@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from measures.enums import (
     OPEN_CASE_STATUSES,
+    ApplicationStatus,
     AssignmentMode,
     AssignmentStatus,
     CaseEntryKind,
@@ -69,7 +70,7 @@ def _entry(
     )
 
 
-def _move(case: Case, transition: str, *, now: datetime, why: str, actor: Any = None) -> None:
+def case_move(case: Case, transition: str, *, now: datetime, why: str, actor: Any = None) -> None:
     """Apply a declared transition to a locked case and log it."""
     before = case.status
     getattr(case, transition)()
@@ -180,7 +181,7 @@ class _Evaluated:
     explanation: dict[str, Any]
 
 
-def _evaluate(case: Case, *, granting: bool = False) -> _Evaluated | None:
+def case_evaluate(case: Case, *, granting: bool = False) -> _Evaluated | None:
     """The case's rules as of its date; `granting` (an officer grants what the rules could not
     decide) works out the amount and period all the same."""
     version = rule_version_in_force(measure=case.measure, on=case.as_of)
@@ -206,7 +207,12 @@ def _evaluate(case: Case, *, granting: bool = False) -> _Evaluated | None:
 
 
 def case_work(*, case_id: int, now: datetime) -> Case:
-    """Evaluate an open case and take it as far as the rules and its measure's mode allow."""
+    """Evaluate an open case and take it as far as the rules and its measure's mode allow.
+
+    Opened by an event, a definite right to a proactive measure is granted, one that needs an
+    application is offered, no right closes the case; opened by an application, the rules'
+    definite answer is the decision, grant or refusal. Missing data sends it to an officer.
+    """
     with transaction.atomic():
         case = (
             Case.objects.select_for_update(of=("self",))
@@ -215,16 +221,16 @@ def case_work(*, case_id: int, now: datetime) -> Case:
         )
         if case.status != CaseStatus.OPEN:
             return case  # worked before: a repeated delivery changes nothing
-        evaluated = _evaluate(case)
+        evaluated = case_evaluate(case)
         if evaluated is None:
-            _move(case, "to_review", now=now, why=_("No rules in force on that date."))
+            case_move(case, "to_review", now=now, why=_("No rules in force on that date."))
             return case
         result = evaluated.outcome
         _entry(case, CaseEntryKind.EVALUATED, now=now, data=evaluated.explanation)
         if result.outcome == Outcome.UNKNOWN:
             # The officer's clock starts now: it is theirs to get what is missing.
             _start_deadline(case, now)
-            _move(
+            case_move(
                 case,
                 "to_review",
                 now=now,
@@ -232,12 +238,24 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 % {"facts": ", ".join(f["label"] for f in evaluated.explanation["missing"])},
             )
             return case
-        if result.outcome == Outcome.INELIGIBLE:
-            _move(case, "no_right", now=now, why=_("The conditions of the measure are not met."))
+        applied = case.trigger_kind == TriggerKind.APPLICATION
+        if result.outcome == Outcome.INELIGIBLE and not applied:
+            case_move(
+                case, "no_right", now=now, why=_("The conditions of the measure are not met.")
+            )
             return case
         _start_deadline(case, now)
-        if case.measure.mode != AssignmentMode.PROACTIVE:
-            _move(
+        if result.outcome == Outcome.INELIGIBLE:  # an application refused: an outcome, explained
+            decision_take(
+                case=case,
+                evaluated=evaluated,
+                automatic=True,
+                now=now,
+                outcome=DecisionOutcome.REFUSE,
+            )
+            return case
+        if case.measure.mode != AssignmentMode.PROACTIVE and not applied:
+            case_move(
                 case,
                 "offer",
                 now=now,
@@ -248,8 +266,8 @@ def case_work(*, case_id: int, now: datetime) -> Case:
             with transaction.atomic():
                 decision_take(case=case, evaluated=evaluated, automatic=True, now=now)
         except Conflict as exc:  # assigned already over the period: an officer looks
-            case = _locked(case.pk, allowed=[CaseStatus.OPEN])  # as it was before the try
-            _move(case, "to_review", now=now, why=str(exc.message))
+            case = case_lock(case.pk, allowed=[CaseStatus.OPEN])  # as it was before the try
+            case_move(case, "to_review", now=now, why=str(exc.message))
     return case
 
 
@@ -330,7 +348,7 @@ def decision_take(
         signature=signature,
         key_id=key_id,
     )
-    _move(
+    case_move(
         case,
         "decide",
         now=now,
@@ -338,6 +356,11 @@ def decision_take(
         why=_("Granted.") if outcome == DecisionOutcome.GRANT else _("Refused."),
     )
     _entry(case, CaseEntryKind.DECIDED, now=now, actor=actor, data={"decision": decision.number})
+    for application in case.applications.select_for_update().filter(
+        status=ApplicationStatus.SUBMITTED
+    ):
+        application.done()
+        application.save(update_fields=["status"])
     if outcome == DecisionOutcome.GRANT:
         assignment_create(decision=decision, now=now)
     publish(
@@ -416,7 +439,7 @@ class CaseNotOpen(Conflict):
     code = "case_not_open"
 
 
-def _locked(case_id: int, *, allowed: list[str]) -> Case:
+def case_lock(case_id: int, *, allowed: list[str]) -> Case:
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("person", "measure", "region")
@@ -433,7 +456,7 @@ def _locked(case_id: int, *, allowed: list[str]) -> Case:
 def case_take(*, case: Case, officer: Any, now: datetime) -> Case:
     """Put an open case in an officer's own queue. Raises CaseNotOpen."""
     with transaction.atomic():
-        locked = _locked(case.pk, allowed=OPEN_CASE_STATUSES)
+        locked = case_lock(case.pk, allowed=OPEN_CASE_STATUSES)
         locked.assigned_to = officer
         locked.save(update_fields=["assigned_to"])
         _entry(locked, CaseEntryKind.COMMENT, now=now, actor=officer, text=_("Taken to work."))
@@ -454,8 +477,8 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
     if not reason.strip():
         raise Conflict(_("Give the reason for the decision."), field="reason")
     with transaction.atomic():
-        locked = _locked(case.pk, allowed=[CaseStatus.REVIEW, CaseStatus.OFFERED])
-        evaluated = _evaluate(locked, granting=outcome == DecisionOutcome.GRANT)
+        locked = case_lock(case.pk, allowed=[CaseStatus.REVIEW, CaseStatus.OFFERED])
+        evaluated = case_evaluate(locked, granting=outcome == DecisionOutcome.GRANT)
         if evaluated is None:
             raise Conflict(_("No rules of the measure are in force on that date."))
         if outcome == DecisionOutcome.GRANT:
@@ -522,7 +545,7 @@ def assignments_end(*, person: Person, last_day: date, reason: str, now: datetim
         for case in Case.objects.select_for_update().filter(
             person=person, status__in=OPEN_CASE_STATUSES
         ):
-            _move(case, "close", now=now, why=reason)
+            case_move(case, "close", now=now, why=reason)
     return ended
 
 
