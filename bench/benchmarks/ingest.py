@@ -28,7 +28,7 @@ from django.db import connection
 from bench.benchmarks import Context, Metric, benchmark
 from integration.enums import Contract, InboxStatus, Scope, SystemKind
 from integration.models import ExternalSystem, InboundEvent
-from integration.services.inbox import signature
+from integration.signing import signature
 from registries.models import Person
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -51,6 +51,7 @@ from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, Sex
 from registries.models import LifeEvent, Person, Relation
 
 CASE_DECIDED_EVENT = "measures.case_decided"
+CASE_OFFERED_EVENT = "measures.case_offered"
 ASSIGNMENT_EVENT = "measures.assignment_changed"
 PERIODIC = [ProvisionKind.CASH_MONTHLY, ProvisionKind.CASH_QUARTERLY, ProvisionKind.CASH_ANNUAL]
 
@@ -260,6 +261,10 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 "offer",
                 now=now,
                 why=_("The right is there; the measure is given on an application."),
+            )
+            publish(
+                CASE_OFFERED_EVENT,
+                {"case": case.pk, "person": case.person_id, "measure": case.measure.code},
             )
             return case
         try:
