@@ -3,9 +3,11 @@
 from datetime import date
 
 from celery import shared_task
+from django.utils import timezone
 
 from measures.models import Measure
 from measures.services.entitlements import entitlement_sweep
+from measures.services.milestones import milestones_run
 
 
 @shared_task(
@@ -30,4 +32,17 @@ def sweep_entitlements(*, measure_id: int, region_code: str, on: str) -> dict:
         "written": summary.written,
         "outcomes": summary.outcomes,
         "seconds": round(summary.seconds, 2),
+    }
+
+
+@shared_task(name="measures.daily_milestones")
+def daily_milestones() -> dict:
+    """What today ends: periods over, ages reached (idempotent per day)."""
+    report = milestones_run(day=timezone.localdate(), now=timezone.now())
+    return {
+        "day": report.day.isoformat(),
+        "periods_ended": report.periods_ended,
+        "renewals": report.renewals,
+        "milestones": report.milestones,
+        "rights_lost": report.rights_lost,
     }

@@ -213,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
     "redeliver-due": {"task": "platform_core.redeliver_due", "schedule": 30.0},
     "integration-due": {"task": "integration.run_due", "schedule": 5.0},
     "integration-purge": {"task": "integration.purge_answers", "schedule": 3600.0},
+    # Ages reached and periods ended (idempotent per day, so running it hourly is harmless).
+    "daily-milestones": {"task": "measures.daily_milestones", "schedule": 3600.0},
 }
 
 # The event bus: how often a failing handler is retried before it becomes a dead letter.

@@ -56,7 +56,7 @@ ASSIGNMENT_EVENT = "measures.assignment_changed"
 PERIODIC = [ProvisionKind.CASH_MONTHLY, ProvisionKind.CASH_QUARTERLY, ProvisionKind.CASH_ANNUAL]
 
 
-def _entry(
+def case_entry_add(
     case: Case,
     kind: str,
     *,
@@ -145,7 +145,7 @@ def case_open(
             )
     except IntegrityError:  # opened by a concurrent delivery a moment ago
         return Case.objects.get(person=person, measure=measure, trigger_key=trigger_key), False
-    _entry(case, CaseEntryKind.OPENED, now=now, channel=channel, text=str(measure.name))
+    case_entry_add(case, CaseEntryKind.OPENED, now=now, channel=channel, text=str(measure.name))
     return case, True
 
 
@@ -227,7 +227,7 @@ def case_work(*, case_id: int, now: datetime) -> Case:
             case_move(case, "to_review", now=now, why=_("No rules in force on that date."))
             return case
         result = evaluated.outcome
-        _entry(case, CaseEntryKind.EVALUATED, now=now, data=evaluated.explanation)
+        case_entry_add(case, CaseEntryKind.EVALUATED, now=now, data=evaluated.explanation)
         if result.outcome == Outcome.UNKNOWN:
             # The officer's clock starts now: it is theirs to get what is missing.
             _start_deadline(case, now)
@@ -360,7 +360,9 @@ def decision_take(
         actor=actor,
         why=_("Granted.") if outcome == DecisionOutcome.GRANT else _("Refused."),
     )
-    _entry(case, CaseEntryKind.DECIDED, now=now, actor=actor, data={"decision": decision.number})
+    case_entry_add(
+        case, CaseEntryKind.DECIDED, now=now, actor=actor, data={"decision": decision.number}
+    )
     for application in case.applications.select_for_update().filter(
         status=ApplicationStatus.SUBMITTED
     ):
@@ -402,9 +404,9 @@ def assignment_create(*, decision: Decision, now: datetime) -> Assignment:
             _("%(person)s already has this measure assigned over that period.")
             % {"person": case.person}
         ) from None
-    _entry(case, CaseEntryKind.ASSIGNED, now=now, data={"assignment": assignment.pk})
+    case_entry_add(case, CaseEntryKind.ASSIGNED, now=now, data={"assignment": assignment.pk})
     if case.person.snils:  # the federal register knows people by SNILS
-        publish(ASSIGNMENT_EVENT, {"fact": _federal_fact(assignment, "assigned")})
+        publish(ASSIGNMENT_EVENT, {"fact": federal_fact(assignment, "assigned")})
     return assignment
 
 
@@ -415,7 +417,7 @@ PERIODICITY = {
 }
 
 
-def _federal_fact(assignment: Assignment, status: str) -> dict[str, Any]:
+def federal_fact(assignment: Assignment, status: str) -> dict[str, Any]:
     """The assignment as the federal register's fact (integration publishes it)."""
     person, measure, decision = assignment.person, assignment.measure, assignment.decision
     named = {"last_name": person.last_name, "first_name": person.first_name}
@@ -464,7 +466,9 @@ def case_take(*, case: Case, officer: Any, now: datetime) -> Case:
         locked = case_lock(case.pk, allowed=OPEN_CASE_STATUSES)
         locked.assigned_to = officer
         locked.save(update_fields=["assigned_to"])
-        _entry(locked, CaseEntryKind.COMMENT, now=now, actor=officer, text=_("Taken to work."))
+        case_entry_add(
+            locked, CaseEntryKind.COMMENT, now=now, actor=officer, text=_("Taken to work.")
+        )
     return locked
 
 
@@ -497,7 +501,7 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
             locked.refusal_proposed_by = officer
             locked.refusal_reason = reason
             locked.save(update_fields=["refusal_proposed_by", "refusal_reason"])
-            _entry(
+            case_entry_add(
                 locked,
                 CaseEntryKind.COMMENT,
                 now=now,
@@ -537,7 +541,7 @@ def assignments_end(*, person: Person, last_day: date, reason: str, now: datetim
             assignment.terminate()
             assignment.ended_reason = reason
             assignment.save(update_fields=["status", "active_to", "ended_reason"])
-            _entry(
+            case_entry_add(
                 assignment.decision.case,
                 CaseEntryKind.COMMENT,
                 now=now,
@@ -545,7 +549,7 @@ def assignments_end(*, person: Person, last_day: date, reason: str, now: datetim
                 % {"day": last_day.isoformat(), "reason": reason},
             )
             if person.snils:
-                publish(ASSIGNMENT_EVENT, {"fact": _federal_fact(assignment, "terminated")})
+                publish(ASSIGNMENT_EVENT, {"fact": federal_fact(assignment, "terminated")})
             ended += 1
         for case in Case.objects.select_for_update().filter(
             person=person, status__in=OPEN_CASE_STATUSES

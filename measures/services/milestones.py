@@ -1,0 +1,148 @@
+"""The daily job: what a day ends without any event (docs/decisions.md §12).
+
+- Periods end: an assignment whose period is over is terminated; a periodic proactive measure
+  is then evaluated again for the next period (a renewal case, decided like any other).
+- Ages are reached: a child turns 1, 3, 7, 16, 17, 18 or 23, a person reaches pension age. Every active
+  periodic assignment of the person and of their parents (whose rights count their children)
+  is checked as of the day; one whose right is gone ends the day before.
+
+Idempotent: run twice for a day, the second run finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from measures.enums import AssignmentMode, AssignmentStatus, CaseEntryKind, Outcome, TriggerKind
+from measures.models import Assignment
+from measures.rules.sources import PersonFactSource
+from measures.selectors import rule_version_in_force
+from measures.services.cases import (
+    ASSIGNMENT_EVENT,
+    case_entry_add,
+    case_open,
+    case_work,
+    federal_fact,
+)
+from measures.services.entitlements import CompiledRules, measure_evaluate
+from platform_core.bus import publish
+from registries.enums import RelationKind, Sex
+from registries.models import Person
+
+# Ages at which rights change: those the issue names (3, 7, 18, 23) and the limits the
+# catalogue's rules count children by (under 1, under 17 for the unified allowance, 16).
+CHILD_AGES = (1, 3, 7, 16, 17, 18, 23)
+PENSION_AGE = {Sex.FEMALE: 60, Sex.MALE: 65}
+
+
+@dataclass
+class DayReport:
+    day: date
+    periods_ended: int = 0
+    renewals: int = 0
+    milestones: int = 0
+    rights_lost: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def persons_reaching_milestones(*, day: date) -> list[Person]:
+    """The persons who reach an age of CHILD_AGES, or pension age, on day."""
+    born = Q(birth_date__in=[_years_before(day, n) for n in CHILD_AGES])
+    for sex, age in PENSION_AGE.items():
+        born |= Q(sex=sex, birth_date=_years_before(day, age))
+    return list(Person.objects.filter(born, death_date=None).order_by("pk"))
+
+
+def _end(assignment: Assignment, *, last_day: date, reason: str, now: datetime) -> None:
+    assignment.active_to = max(last_day, assignment.active_from)
+    assignment.terminate()
+    assignment.ended_reason = reason
+    assignment.save(update_fields=["status", "active_to", "ended_reason"])
+    case_entry_add(assignment.decision.case, CaseEntryKind.COMMENT, now=now, text=reason)
+    if assignment.person.snils:
+        publish(ASSIGNMENT_EVENT, {"fact": federal_fact(assignment, "terminated")})
+
+
+def periods_end(*, day: date, now: datetime, report: DayReport) -> None:
+    """Terminate assignments whose period ended before day; renew proactive periodic ones."""
+    with transaction.atomic():
+        ended = list(
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("decision__case", "person", "measure")
+            .filter(status=AssignmentStatus.ACTIVE, active_to__lt=day)
+        )
+        for assignment in ended:
+            _end(
+                assignment,
+                last_day=assignment.active_to,
+                reason=_("The period of the assignment ended."),
+                now=now,
+            )
+    report.periods_ended += len(ended)
+    for assignment in ended:
+        if assignment.periodic and assignment.measure.mode == AssignmentMode.PROACTIVE:
+            case, created = case_open(
+                person=assignment.person,
+                measure=assignment.measure,
+                trigger_kind=TriggerKind.MILESTONE,
+                trigger_key=f"renewal:{assignment.pk}",
+                as_of=assignment.active_to + timedelta(days=1),
+                now=now,
+            )
+            if created:
+                case_work(case_id=case.pk, now=now)
+                report.renewals += 1
+
+
+def rights_recheck(*, person: Person, day: date, now: datetime, report: DayReport) -> None:
+    """End the person's periodic assignments whose right is gone as of day."""
+    with transaction.atomic():
+        for assignment in (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("decision__case", "person", "measure")
+            .filter(person=person, status=AssignmentStatus.ACTIVE, periodic=True)
+            .filter(Q(active_to=None) | Q(active_to__gte=day))
+        ):
+            version = rule_version_in_force(measure=assignment.measure, on=day)
+            if version is None:
+                continue
+            result = measure_evaluate(
+                CompiledRules.of(version),
+                PersonFactSource(person=person, as_of=day),
+                assignment.measure,
+            )
+            if result.outcome == Outcome.INELIGIBLE:
+                _end(
+                    assignment,
+                    last_day=day - timedelta(days=1),
+                    reason=_("The right ended on %(day)s (an age was reached).")
+                    % {"day": day.isoformat()},
+                    now=now,
+                )
+                report.rights_lost += 1
+
+
+def milestones_run(*, day: date, now: datetime) -> DayReport:
+    """Do what day ends: periods, then ages (the person's and their parents' rights)."""
+    report = DayReport(day=day)
+    periods_end(day=day, now=now, report=report)
+    for person in persons_reaching_milestones(day=day):
+        report.milestones += 1
+        parents = Person.objects.filter(
+            relations_from__to_person=person, relations_from__kind=RelationKind.PARENT
+        ).distinct()
+        for concerned in [person, *parents]:
+            rights_recheck(person=concerned, day=day, now=now, report=report)
+    return report
