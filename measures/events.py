@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from measures.services.cases import cases_for_life_event, life_event_consequences
+from measures.services.cases import (
+    cases_data_arrived,
+    cases_data_failed,
+    cases_for_life_event,
+    life_event_consequences,
+)
 from platform_core.bus import Event, subscribe
 
 
@@ -18,3 +23,17 @@ def open_cases(event: Event) -> None:
 def end_assignments(event: Event) -> None:
     """A recorded death ends the person's assignments (paid to the day of death)."""
     life_event_consequences(life_event_id=event.payload["life_event_id"], now=timezone.now())
+
+
+@subscribe("registries.data_received", name="measures.data_arrived")
+def data_arrived(event: Event) -> None:
+    """Data another agency sent is in the registry: the cases that waited for it go on."""
+    cases_data_arrived(refs=event.payload["cases"], now=timezone.now())
+
+
+@subscribe("integration.data_failed", name="measures.data_failed")
+def data_failed(event: Event) -> None:
+    """An agency refused or did not answer in time: the cases go to an officer."""
+    cases_data_failed(
+        refs=event.payload["cases"], problem=event.payload.get("problem", ""), now=timezone.now()
+    )

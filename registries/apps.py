@@ -7,5 +7,7 @@ class RegistriesConfig(AppConfig):
     verbose_name = _("Base registries")
 
     def ready(self) -> None:
-        # Subscribes the handler of what external systems send (integration's inbox).
+        # Subscribes the handlers of what external systems send (integration's inbox) and of
+        # what other agencies answer.
+        from registries import events  # noqa: F401
         from registries.services import inbound  # noqa: F401

@@ -135,6 +135,9 @@ class Case(models.Model):
     )
     def to_review(self) -> None: ...
 
+    @transition(field=status, source=CaseStatus.WAITING_DATA, target=CaseStatus.OPEN)
+    def resume(self) -> None: ...
+
     @transition(
         field=status,
         source=[CaseStatus.OPEN, CaseStatus.WAITING_DATA, CaseStatus.REVIEW, CaseStatus.OFFERED],

@@ -20,6 +20,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from integration.enums import DataKind, ExchangeStatus
+from integration.models import DataRequest
+from integration.services.interagency import InvalidDataRequest, NoProvider, data_request
 from measures.enums import (
     OPEN_CASE_STATUSES,
     ApplicationStatus,
@@ -27,6 +30,7 @@ from measures.enums import (
     AssignmentStatus,
     CaseEntryKind,
     CaseStatus,
+    DataOwner,
     DecisionOutcome,
     Outcome,
     PayeeRole,
@@ -49,6 +53,9 @@ from platform_core.errors import Conflict
 from platform_core.signing import sign
 from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, Sex
 from registries.models import LifeEvent, Person, Relation
+from registries.selectors import family_as_of
+
+IN_FLIGHT_EXCHANGES = [ExchangeStatus.PENDING, ExchangeStatus.WAITING]
 
 CASE_DECIDED_EVENT = "measures.case_decided"
 CASE_OFFERED_EVENT = "measures.case_offered"
@@ -229,6 +236,15 @@ def case_work(*, case_id: int, now: datetime) -> Case:
         result = evaluated.outcome
         case_entry_add(case, CaseEntryKind.EVALUATED, now=now, data=evaluated.explanation)
         if result.outcome == Outcome.UNKNOWN:
+            asked = case_request_data(case, evaluated, now=now)
+            if asked:
+                case_move(
+                    case,
+                    "wait_for_data",
+                    now=now,
+                    why=_("Data asked of other agencies: %(kinds)s.") % {"kinds": ", ".join(asked)},
+                )
+                return case
             # The officer's clock starts now: it is theirs to get what is missing.
             _start_deadline(case, now)
             case_move(
@@ -568,3 +584,124 @@ def life_event_consequences(*, life_event_id: int, now: datetime) -> int:
             person=event.person, last_day=event.occurred_on, reason=_("Death."), now=now
         )
     return 0
+
+
+# Which agency's missing fact the platform can ask for, and as which data kind.
+OWNER_KINDS = {
+    DataOwner.TAX_SERVICE: DataKind.INCOME,
+    DataOwner.INTERIOR: DataKind.ADDRESS,
+    DataOwner.DISABILITY_REGISTRY: DataKind.DISABILITY,
+    DataOwner.EDUCATION: DataKind.EDUCATION,
+}
+
+
+def case_ref(case: Case) -> str:
+    return f"case:{case.pk}"
+
+
+def _subject(person: Person) -> dict[str, Any]:
+    subject = {
+        "last_name": person.last_name,
+        "first_name": person.first_name,
+        "birth_date": person.birth_date.isoformat(),
+    }
+    if person.patronymic:
+        subject["patronymic"] = person.patronymic
+    if person.snils:
+        subject["snils"] = person.snils
+    return subject
+
+
+def _months_before(as_of: date, months: int) -> dict[str, str]:
+    last = _add_months(as_of.replace(day=1), -1)
+    first = _add_months(as_of.replace(day=1), -months)
+    return {"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}
+
+
+def case_request_data(case: Case, evaluated: _Evaluated, *, now: datetime) -> list[str]:
+    """Ask other agencies for what the rules missed, once per case; the kinds asked for.
+
+    Incomes are asked for the person and their spouse (the family's adults) over the 12
+    months before the case's date.
+    """
+    if DataRequest.objects.filter(case_ref=case_ref(case)).exists():
+        return []  # asked once: what is still missing is an officer's to find
+    kinds = sorted(
+        {
+            OWNER_KINDS[f["owner"]]
+            for f in evaluated.explanation["missing"]
+            if f["owner"] in OWNER_KINDS
+        }
+    )
+    asked = []
+    for kind in kinds:
+        people = [case.person]
+        if kind == DataKind.INCOME:
+            spouse = family_as_of(person=case.person, on=case.as_of).spouse
+            people += [spouse] if spouse else []
+        for who in people:
+            try:
+                data_request(
+                    kind=kind,
+                    subject=_subject(who),
+                    params=_months_before(case.as_of, 12) if kind == DataKind.INCOME else {},
+                    region_id=case.region_id,
+                    case_ref=case_ref(case),
+                    person_id=who.pk,
+                    purpose=case.measure.name[:300],
+                    now=now,
+                )
+            except (NoProvider, InvalidDataRequest):
+                continue  # nobody to ask: left to the officer
+            if kind not in asked:
+                asked.append(kind)
+    for kind in asked:
+        case_entry_add(case, CaseEntryKind.DATA_REQUESTED, now=now, data={"kind": kind})
+    return asked
+
+
+def _cases_of(refs: list[str]) -> list[int]:
+    return [int(ref.split(":", 1)[1]) for ref in refs if ref.startswith("case:")]
+
+
+def cases_data_arrived(*, refs: list[str], now: datetime) -> list[Case]:
+    """Data a case waited for arrived: once nothing more is awaited, work the case again."""
+    worked = []
+    for case_id in _cases_of(refs):
+        with transaction.atomic():
+            case = Case.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
+            if case is None or case.status != CaseStatus.WAITING_DATA:
+                continue
+            awaited = DataRequest.objects.filter(
+                case_ref=f"case:{case_id}", exchange__status__in=IN_FLIGHT_EXCHANGES
+            ).exists()
+            if awaited:
+                continue
+            case_entry_add(case, CaseEntryKind.DATA_RECEIVED, now=now)
+            case_move(case, "resume", now=now, why=_("The data asked for arrived."))
+        worked.append(case_work(case_id=case_id, now=now))
+    return worked
+
+
+def cases_data_failed(*, refs: list[str], problem: str, now: datetime) -> list[Case]:
+    """An agency refused or never answered: the case goes to an officer, its clock started."""
+    moved = []
+    for case_id in _cases_of(refs):
+        with transaction.atomic():
+            case = (
+                Case.objects.select_for_update(of=("self",))
+                .select_related("measure", "region")
+                .filter(pk=case_id)
+                .first()
+            )
+            if case is None or case.status != CaseStatus.WAITING_DATA:
+                continue
+            _start_deadline(case, now)
+            case_move(
+                case,
+                "to_review",
+                now=now,
+                why=_("Another agency gave no answer: %(problem)s") % {"problem": problem},
+            )
+            moved.append(case)
+    return moved

@@ -3,12 +3,16 @@ signed decisions and assignments, with no application; delivered again, nothing 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from integration.models import FederalFact
+from integration.enums import DataKind, SystemKind
+from integration.models import DataRequest, ExternalSystem, FederalFact
+from integration.ports import KINDS
+from integration.services.interagency import exchanges_due
 from measures.enums import AssignmentStatus, CaseEntryKind, CaseStatus, DecisionOutcome
 from measures.models import Assignment, Case, CaseEntry, Decision
 from measures.services.cases import cases_for_life_event
@@ -16,8 +20,8 @@ from platform_core.bus import Event, handler_by_name
 from platform_core.calendar import calendar_load_year
 from platform_core.signing import signature_valid
 from platform_core.validators import snils_from_number
-from registries.enums import LifeEventKind
-from registries.models import LifeEvent
+from registries.enums import LifeEventKind, SubsistenceGroup
+from registries.models import IncomeRecord, LifeEvent, SubsistenceMinimum
 from tests.integration.helpers import CIVIL, birth, make_system, person, post
 from tests.measures.families import child_of
 from tests.measures.families import person as resident
@@ -128,3 +132,61 @@ def test_a_parent_measure_goes_to_one_parent(client, mother):
     )
     granted = Decision.objects.filter(case__measure__code="federal.birth_allowance")
     assert [d.case.person for d in granted] == [mother]
+
+
+@pytest.fixture
+def tax_service(peers, mother):
+    """The emulated tax service as the income provider; this year's subsistence minimums."""
+    peers.control("fns", error_share=0, slow_share=0, down=False)
+    ExternalSystem.objects.create(
+        code="fns",
+        name="ФНС России",
+        kind=SystemKind.TAX,
+        provides=[DataKind.INCOME],
+        base_url=f"{peers.agencies}fns/",
+        secret="demo-fns",
+    )
+    for group, amount in (
+        (SubsistenceGroup.PER_CAPITA, "20000"),
+        (SubsistenceGroup.CHILD, "19000"),
+    ):
+        SubsistenceMinimum.objects.get_or_create(
+            region_id="27",
+            year=2026,
+            group=group,
+            defaults={"amount": Decimal(amount), "valid_from": date(2026, 1, 1)},
+        )
+    yield peers
+    peers.control("fns", error_share=0, slow_share=0, down=False)
+
+
+def test_missing_incomes_are_asked_of_the_tax_service_and_the_case_goes_on(
+    client, mother, tax_service
+):
+    """The unified allowance needs the family's incomes: the platform asks the emulated tax
+    service over HTTP, keeps its answer as income records, and works the case again."""
+    born(client, mother)
+
+    case = Case.objects.get(person=mother, measure__code="federal.unified_allowance")
+    (asked,) = DataRequest.objects.filter(case_ref=f"case:{case.pk}")
+    assert asked.kind == DataKind.INCOME and asked.person_id == mother.pk
+    assert asked.exchange.status == "answered"
+    kept = IncomeRecord.objects.filter(person=mother, source=f"fns:{asked.exchange_id}")
+    assert kept.count() == len(asked.exchange.answer["incomes"]) > 0
+    kinds = list(CaseEntry.objects.filter(case=case).values_list("kind", flat=True))
+    assert CaseEntryKind.DATA_REQUESTED in kinds and CaseEntryKind.DATA_RECEIVED in kinds
+    assert case.status in (CaseStatus.OFFERED, CaseStatus.NO_RIGHT)  # decided by the rules now
+    evaluated = CaseEntry.objects.filter(case=case, kind=CaseEntryKind.EVALUATED).last()
+    assert evaluated.data["outcome"] in ("eligible", "ineligible")
+
+
+def test_an_answer_that_never_comes_flags_the_case_for_an_officer(client, mother, tax_service):
+    tax_service.control("fns", error_share=1)
+    event = born(client, mother)
+    case = Case.objects.get(person=mother, measure__code="federal.unified_allowance")
+    assert case.status == CaseStatus.WAITING_DATA and case.decision_due_at is None
+
+    exchanges_due(now=event.learned_at + KINDS[DataKind.INCOME].deadline + timedelta(minutes=1))
+    flagged = Case.objects.get(pk=case.pk)
+    assert flagged.status == CaseStatus.REVIEW and flagged.decision_due_at is not None
+    assert "deadline" in flagged.summary or "срок" in flagged.summary
