@@ -2,18 +2,16 @@
 
 A case is one person's file for one measure and one trigger (a life event, an application, a
 milestone): the database holds one case per (person, measure, trigger), one decision per
-case, and one active assignment per (person, measure, overlapping period) for periodic
-measures. Statuses change only through the locking services of measures/services/cases.py,
-which write each change to the case's timeline (django-fsm-2 declares what may follow what).
+case, and one running assignment per (person, measure) for periodic measures. Statuses
+change only through the locking services of measures/services/cases.py, which write each
+change to the case's timeline (django-fsm-2 declares what may follow what).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
-from django.db.models import Func, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -247,11 +245,6 @@ class Decision(models.Model):
         return f"{self.number} {self.outcome}"
 
 
-class DateRange(Func):
-    function = "daterange"
-    output_field = DateRangeField()
-
-
 class Assignment(models.Model):
     """A measure assigned to a person from a date; what the treasury pays."""
 
@@ -293,17 +286,14 @@ class Assignment(models.Model):
         verbose_name_plural = _("assignments")
         ordering = ["-created_at"]
         constraints = [
-            ExclusionConstraint(
-                name="assignment_no_overlap",
-                expressions=[
-                    ("person", RangeOperators.EQUAL),
-                    ("measure", RangeOperators.EQUAL),
-                    (
-                        DateRange("active_from", "active_to", models.Value("[]")),
-                        RangeOperators.OVERLAPS,
-                    ),
-                ],
+            # One running periodic assignment per person and measure: a new period (renewal,
+            # recalculation) starts once the old one is terminated. Stricter than "no
+            # overlapping periods", and enforceable without btree_gist, which the embedded
+            # PostgreSQL does not ship (docs/decisions.md §12).
+            models.UniqueConstraint(
+                fields=["person", "measure"],
                 condition=Q(periodic=True) & ~Q(status=AssignmentStatus.TERMINATED),
+                name="assignment_one_running_periodic",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=AssignmentStatus.values), name="assignment_status_valid"
