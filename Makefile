@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make run` starts the emulated civil registry too: births of the demo region every N seconds;
-# and the emulated agencies, bank and federal register (docs/peers.md) on these ports.
+# and the emulated agencies, bank, federal register and SMS gateway (docs/peers.md) on these ports.
 EMULATE_EVERY ?= 300
 AGENCIES_PORT ?= 8101
 BANK_PORT ?= 8102
 REGISTER_PORT ?= 8103
+SMS_PORT ?= 8104
 
 .PHONY: install run serve demo test lint bench reset worker beat messages clean
 
@@ -27,15 +28,18 @@ install: $(STAMP)
 # Beside the server: the emulated peers, beat's periodic work run in-process (no broker in the
 # embedded mode), and the emulated civil registry; all stopped with the server.
 run: demo
+	export SMS_GATEWAY_URL=$${SMS_GATEWAY_URL:-http://$(HOST):$(SMS_PORT)/} \
+		SMS_GATEWAY_SECRET=$${SMS_GATEWAY_SECRET:-demo-sms}; \
 	$(PY) manage.py peer agencies --host $(HOST) --port $(AGENCIES_PORT) \
 		--error-share 0.02 --slow-share 0.05 & AGENCIES=$$!; \
 	$(PY) manage.py peer bank --host $(HOST) --port $(BANK_PORT) & BANK=$$!; \
 	$(PY) manage.py peer register --host $(HOST) --port $(REGISTER_PORT) \
 		--secrets register=demo-egisso & REGISTER=$$!; \
+	$(PY) manage.py peer sms --host $(HOST) --port $(SMS_PORT) & SMS=$$!; \
 	$(PY) manage.py run_periodic & PERIODIC=$$!; \
 	$(PY) manage.py emulate births --count 3 --every $(EMULATE_EVERY) --first-after 15 \
 		--url http://$(HOST):$(PORT) & EMULATOR=$$!; \
-	trap "kill $$AGENCIES $$BANK $$REGISTER $$PERIODIC $$EMULATOR" EXIT INT TERM; \
+	trap "kill $$AGENCIES $$BANK $$REGISTER $$SMS $$PERIODIC $$EMULATOR" EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 demo: install
@@ -65,7 +69,7 @@ bench: install
 
 ## A Celery worker and beat against CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0).
 worker: install
-	$(VENV)/bin/celery -A config worker -Q default,events,measures,integration -l info
+	$(VENV)/bin/celery -A config worker -Q default,events,measures,integration,notifications -l info
 
 beat: install
 	$(VENV)/bin/celery -A config beat -l info

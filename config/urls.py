@@ -18,4 +18,5 @@ urlpatterns = [
     path("api/v1/registries/", include("registries.urls")),
     path("api/v1/measures/", include("measures.urls")),
     path("api/v1/integration/", include("integration.urls")),
+    path("api/v1/contact-center/", include("contact_center.urls")),
 ]

@@ -52,6 +52,8 @@ CASES = [
     "measures.assignment",
     "measures.application",
 ]
+# What citizens were told, on which channel, and how the sending went.
+NOTIFICATIONS = ["contact_center.notification"]
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.OFFICER: {
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "integration.datarequest": ("view",),
         "integration.datacomplaint": ("view", "add"),
         **{m: ("view", "change") for m in CASES},
+        **{m: ("view",) for m in NOTIFICATIONS},
     },
     Role.SUPERVISOR: {
         **{m: ("view", "add", "change", "delete") for m in PERSONAL_DATA},
@@ -74,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "integration.datarequest": ("view",),
         "integration.datacomplaint": ("view", "add"),
         **{m: ("view", "change") for m in CASES},
+        **{m: ("view",) for m in NOTIFICATIONS},
         # A measure names its establishing authority and operator.
         "platform_core.organisation": ("view",),
     },
@@ -83,7 +87,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view",) for m in REFERENCE_DATA},
     },
     Role.CONTACT_CENTRE: {
-        **{m: ("view",) for m in PERSONAL_DATA + CASES},
+        **{m: ("view",) for m in PERSONAL_DATA + CASES + NOTIFICATIONS},
         **{m: ("view",) for m in REFERENCE_DATA},
     },
     Role.REFERENCE_EDITOR: {
@@ -91,7 +95,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "registries.insurer": ("view", "add", "change"),
     },
     Role.PLATFORM_OPERATOR: {
-        **{m: ("view", "change") for m in OPERATIONS},
+        **{m: ("view", "change") for m in OPERATIONS + NOTIFICATIONS},
         **{m: ("view",) for m in REFERENCE_DATA + DATA_REQUESTS},
         "platform_core.organisation": ("view",),
     },
@@ -105,6 +109,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             + ENTITLEMENTS
             + DATA_REQUESTS
             + CASES
+            + NOTIFICATIONS
         },
         "platform_core.personalfileview": ("view",),
         "platform_core.organisation": ("view",),

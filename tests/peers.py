@@ -1,6 +1,6 @@
 """The emulated peers (docs/peers.md) as real processes for tests: the `peers` fixture.
 
-`peers` starts `manage.py peer agencies|bank|register --port 0` once per session, reads the
+`peers` starts `manage.py peer agencies|bank|register|sms --port 0` once per session, reads the
 URL each prints, and stops them at the end. `peers.call(...)` signs a request the way the
 platform does (written out here, not imported, so the tests check the documented scheme).
 """
@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ("agencies", "bank", "register")
+NAMES = ("agencies", "bank", "register", "sms")
 AGENCIES = ("fns", "sfr", "mvd", "edu-27", "fri")
 SYSTEM = "social-treasury"
 START_SECONDS = 20.0
@@ -96,10 +96,11 @@ class Peers:
     agencies: str
     bank: str
     register: str
+    sms: str
     processes: dict[str, subprocess.Popen[str]] = field(default_factory=dict, repr=False)
 
     def url(self, peer: str) -> str:
-        """Return the base URL of a peer (agencies, bank, register) or of one agency (fns)."""
+        """Return the base URL of a peer (agencies, bank, register, sms) or of one agency."""
         if peer in AGENCIES:
             return f"{self.agencies}{peer}/"
         return getattr(self, peer)
@@ -192,7 +193,7 @@ def peer_stop(process: subprocess.Popen[str], timeout: float = 10.0) -> int:
 
 @pytest.fixture(scope="session")
 def peers() -> Iterator[Peers]:
-    """The three emulated peers as separate processes, for the whole session."""
+    """The emulated peers as separate processes, for the whole session."""
     with ThreadPoolExecutor(len(NAMES)) as pool:
         starting = {name: pool.submit(peer_start, name) for name in NAMES}
     started: dict[str, tuple[subprocess.Popen[str], str]] = {}

@@ -203,6 +203,8 @@ CELERY_TASK_ROUTES = {
     "measures.*": {"queue": "measures"},
     # Calls to other agencies wait on the network: apart, so a slow agency delays no handler.
     "integration.*": {"queue": "integration"},
+    # E-mail and SMS wait on their servers: apart, so a slow gateway delays nothing else.
+    "contact_center.*": {"queue": "notifications"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # How often beat dispatches committed events not dispatched yet: those published with
@@ -213,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
     "redeliver-due": {"task": "platform_core.redeliver_due", "schedule": 30.0},
     "integration-due": {"task": "integration.run_due", "schedule": 5.0},
     "integration-purge": {"task": "integration.purge_answers", "schedule": 3600.0},
+    # Notifications whose retry is due (and any whose after-commit task was lost).
+    "notifications-due": {"task": "contact_center.send_due", "schedule": 30.0},
     # Ages reached and periods ended (idempotent per day, so running it hourly is harmless).
     "daily-milestones": {"task": "measures.daily_milestones", "schedule": 3600.0},
 }
@@ -238,6 +242,22 @@ INTEGRATION_DATA_PORTS: dict[str, str] = {}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = DATA_DIR / "mail"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Социальное казначейство <no-reply@localhost>")
+
+# Notifications of citizens (contact_center). The citizen portal's root: links in
+# notifications point under it (an offer's one-click application: <root>/my/offers/<case>/).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000/portal")
+# The SMS gateway (docs/peers.md, "SMS gateway"); empty: SMS are skipped, with the reason.
+# Requests are signed with its secret as every peer call is.
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_SECRET = env("SMS_GATEWAY_SECRET", "")
+SMS_GATEWAY_TIMEOUT_SECONDS = float(env("SMS_GATEWAY_TIMEOUT_SECONDS", "10"))
+# A failed e-mail or SMS is tried again after base x 2^(n-1) seconds (at most max), up to
+# max attempts; a sending run holds a notification for the lease so no other run sends it.
+NOTIFICATIONS_MAX_ATTEMPTS = int(env("NOTIFICATIONS_MAX_ATTEMPTS", "6"))
+NOTIFICATIONS_RETRY_BASE_SECONDS = float(env("NOTIFICATIONS_RETRY_BASE_SECONDS", "60"))
+NOTIFICATIONS_RETRY_MAX_SECONDS = float(env("NOTIFICATIONS_RETRY_MAX_SECONDS", "3600"))
+NOTIFICATIONS_LEASE_SECONDS = float(env("NOTIFICATIONS_LEASE_SECONDS", "120"))
 
 # The platform's Ed25519 key that signs decisions (platform_core/signing.py); the demo makes
 # one on first use, production must be given one.

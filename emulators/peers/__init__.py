@@ -1,5 +1,5 @@
-"""Emulated peers the platform calls (docs/peers.md): data providers, a bank and the federal
-register, each a small HTTP server in its own process (`manage.py peer`)."""
+"""Emulated peers the platform calls (docs/peers.md): data providers, a bank, the federal
+register and an SMS gateway, each a small HTTP server in its own process (`manage.py peer`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ from emulators.peers.agencies import AGENCIES, Agencies
 from emulators.peers.bank import Bank
 from emulators.peers.register import Register
 from emulators.peers.server import Faults, Peer, PeerServer
+from emulators.peers.sms import SmsGateway
 
-PEERS: dict[str, type[Peer]] = {"agencies": Agencies, "bank": Bank, "register": Register}
+PEERS: dict[str, type[Peer]] = {
+    "agencies": Agencies,
+    "bank": Bank,
+    "register": Register,
+    "sms": SmsGateway,
+}
 # The systems each peer holds, by the code its secret is given under (`--secrets code=...`).
 CODES: dict[str, tuple[str, ...]] = {
     "agencies": tuple(AGENCIES),
     "bank": ("bank",),
     "register": ("register",),
+    "sms": ("sms",),
 }
 
 

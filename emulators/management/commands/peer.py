@@ -1,8 +1,9 @@
 """`manage.py peer agencies --port 8101`: an emulated peer of docs/peers.md as an HTTP server.
 
-`agencies` (the data providers under /fns/, /sfr/, /mvd/, /edu-27/, /fri/), `bank` or
-`register`. It prints one line with its URL once it listens (with `--port 0`, the port the
-system chose), serves until SIGTERM or SIGINT, then finishes the requests it is answering.
+`agencies` (the data providers under /fns/, /sfr/, /mvd/, /edu-27/, /fri/), `bank`,
+`register` or `sms` (the SMS gateway). It prints one line with its URL once it listens (with
+`--port 0`, the port the system chose), serves until SIGTERM or SIGINT, then finishes the
+requests it is answering.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ def _share(text: str) -> float:
 
 
 class Command(BaseCommand):
-    help = _("Emulated peer of the platform (data providers, bank or federal register) over HTTP.")
+    help = _(
+        "Emulated peer of the platform (data providers, bank, federal register or SMS gateway) "
+        "over HTTP."
+    )
     # A peer does not use the database; it starts without the system checks.
     requires_system_checks: list[str] = []
 

@@ -1,0 +1,29 @@
+"""What the contact centre does on other apps' events (subscribed in ContactCenterConfig.ready)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from contact_center.services import decision_notify, offer_notify
+from measures.services.cases import CASE_DECIDED_EVENT, CASE_OFFERED_EVENT
+from platform_core.bus import Event, subscribe
+
+
+@subscribe(CASE_DECIDED_EVENT, name="contact_center.notify_decision")
+def notify_decision(event: Event) -> None:
+    """A case was decided: tell the person the outcome and why."""
+    decision_notify(
+        decision_id=event.payload["decision"],
+        source_key=f"{event.type}:{event.payload['case']}",
+        now=timezone.now(),
+    )
+
+
+@subscribe(CASE_OFFERED_EVENT, name="contact_center.notify_offer")
+def notify_offer(event: Event) -> None:
+    """A right was found that needs an application: offer the filled-in application."""
+    offer_notify(
+        case_id=event.payload["case"],
+        source_key=f"{event.type}:{event.payload['case']}",
+        now=timezone.now(),
+    )
