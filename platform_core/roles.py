@@ -65,7 +65,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "registries.insurer": ("view",),
         "integration.datarequest": ("view",),
         "integration.datacomplaint": ("view", "add"),
-        **{m: ("view", "change") for m in CASES},
+        # Cases change only through their services (API), never by editing rows.
+        **{m: ("view",) for m in CASES},
         **{m: ("view",) for m in NOTIFICATIONS},
     },
     Role.SUPERVISOR: {
