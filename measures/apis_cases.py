@@ -294,3 +294,38 @@ class ApplicationViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         """Withdraw an application not decided yet (409 otherwise)."""
         done = applications.application_withdraw(application=self.get_object(), now=timezone.now())
         return Response(ApplicationSerializer(Application.objects.get(pk=done.pk)).data)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class AssignmentViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Assignments of the caller's territory; suspended and resumed with a reason."""
+
+    queryset = Assignment.objects.select_related("measure").order_by("-created_at", "-id")
+    serializer_class = AssignmentSerializer
+    filterset_fields = ["status", "person", "measure__code"]
+
+    def _act(self, request: Request, service: Any) -> Response:
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        done = service(
+            assignment=self.get_object(),
+            reason=body.validated_data["reason"],
+            officer=request.user,
+            now=timezone.now(),
+        )
+        return Response(AssignmentSerializer(Assignment.objects.get(pk=done.pk)).data)
+
+    @extend_schema(request=ReasonSerializer, responses={200: AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, pk: str | None = None) -> Response:
+        """Suspend an active assignment (409 otherwise)."""
+        return self._act(request, cases.assignment_suspend)
+
+    @extend_schema(request=ReasonSerializer, responses={200: AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        """Resume a suspended assignment (409 otherwise)."""
+        return self._act(request, cases.assignment_resume)

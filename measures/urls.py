@@ -10,6 +10,7 @@ router.register("entitlements", apis.EntitlementViewSet, basename="entitlement")
 router.register("cases", apis_cases.CaseViewSet, basename="case")
 router.register("decisions", apis_cases.DecisionViewSet, basename="decision")
 router.register("applications", apis_cases.ApplicationViewSet, basename="application")
+router.register("assignments", apis_cases.AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
     path("facts/", apis.FactsView.as_view(), name="fact-list"),

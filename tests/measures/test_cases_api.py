@@ -199,3 +199,34 @@ def test_a_death_ends_the_assignments_from_the_next_day(review_case, officer_27)
     ended = Assignment.objects.get(pk=assignment.pk)
     assert (ended.status, ended.active_to) == (AssignmentStatus.TERMINATED, died)
     assert life_event_consequences(life_event_id=event.pk, now=timezone.now()) == 0  # once
+
+
+def test_an_assignment_is_suspended_and_resumed_with_a_reason(client, review_case, officer_27):
+    from measures.enums import AssignmentStatus
+    from measures.models import Assignment
+    from measures.services.cases import case_decide
+
+    case_decide(
+        case=review_case,
+        outcome="grant",
+        reason="Проверено",
+        officer=officer_27,
+        now=timezone.now(),
+    )
+    assignment = Assignment.objects.get(decision__case=review_case)
+    url = f"/api/v1/measures/assignments/{assignment.pk}/"
+    client.force_login(officer_27)
+    assert (
+        client.post(f"{url}resume/", {"reason": "x"}, content_type="application/json").status_code
+        == 409
+    )
+    suspended = client.post(
+        f"{url}suspend/", {"reason": "Счёт закрыт"}, content_type="application/json"
+    )
+    assert suspended.json()["status"] == AssignmentStatus.SUSPENDED
+    resumed = client.post(
+        f"{url}resume/", {"reason": "Новый счёт"}, content_type="application/json"
+    )
+    assert resumed.json()["status"] == AssignmentStatus.ACTIVE
+    texts = [e.text for e in review_case.entries.order_by("at", "id")]
+    assert any("Счёт закрыт" in t for t in texts) and any("Новый счёт" in t for t in texts)
