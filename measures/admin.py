@@ -25,11 +25,14 @@ from measures.models import (
     Case,
     CaseEntry,
     ChannelPolicy,
+    ContractAssistance,
+    ContractStep,
     Decision,
     Entitlement,
     FunctionTransfer,
     Measure,
     RuleVersion,
+    SocialContract,
 )
 from measures.rules import FACTS
 from measures.selectors import entitlement_explanation
@@ -312,6 +315,38 @@ class ApplicationAdmin(ScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # recorded through the API or the citizen's portal, checked by services
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ContractStepInline(admin.TabularInline):
+    model = ContractStep
+    extra = 0
+    fields = ["title", "due_on", "done_on", "note"]
+    readonly_fields = fields
+
+
+class ContractAssistanceInline(admin.TabularInline):
+    model = ContractAssistance
+    extra = 0
+    fields = ["kind", "amount", "months", "note"]
+    readonly_fields = fields
+
+
+@admin.register(SocialContract)
+class SocialContractAdmin(ScopedAdmin):
+    """Social contracts; drawn up, signed and closed through the API's services."""
+
+    list_display = ["number", "person", "subject", "term_from", "term_to", "status"]
+    list_filter = ["status", "subject"]
+    search_fields = ["number", "person__last_name", "person__snils"]
+    list_select_related = ["person"]
+    readonly_fields = [f.name for f in SocialContract._meta.fields]
+    inlines = [ContractStepInline, ContractAssistanceInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -168,3 +168,26 @@ class ApplicationStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     DONE = "done", _("Decided")
+
+
+class ContractSubject(models.TextChoices):
+    """What a social contract is for (Federal Law 178-FZ, art. 8.1)."""
+
+    JOB_SEARCH = "job_search", _("Finding a job")
+    BUSINESS = "business", _("Starting a business")
+    SUBSIDIARY_FARMING = "subsidiary_farming", _("A personal subsidiary farm")
+    HARDSHIP = "hardship", _("Other measures to overcome a difficult situation")
+
+
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("In force")
+    COMPLETED = "completed", _("Completed")
+    TERMINATED = "terminated", _("Terminated early")
+
+
+class AssistanceKind(models.TextChoices):
+    MONTHLY_CASH = "monthly_cash", _("Monthly cash payment")
+    LUMP_SUM = "lump_sum", _("Lump sum")
+    TRAINING = "training", _("Vocational training")
+    SERVICE = "service", _("Social service")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 
 from measures.enums import OPEN_CASE_STATUSES, CaseStatus, RuleStatus
-from measures.models import Case, Entitlement, Measure, RuleVersion
+from measures.models import Case, Entitlement, Measure, RuleVersion, SocialContract
 from measures.rules import Evaluation, rule_check, rule_evaluate
-from registries.selectors import active_on
+from measures.rules.sources import months_before
+from registries.models import IncomeRecord
+from registries.selectors import active_on, family_as_of
 
 
 def measures_in_force(*, on: date, region_code: str | None) -> QuerySet[Measure]:
@@ -57,3 +61,44 @@ def case_queue(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.filter(status=CaseStatus.REVIEW).order_by(
         F("decision_due_at").asc(nulls_last=True), "opened_at"
     )
+
+
+def contract_income_track(*, contract: SocialContract) -> dict[str, Any]:
+    """The family's income per person by month, 12 months before the contract, during it and
+    12 months after; with each phase's average (None where no month is known)."""
+    family = family_as_of(person=contract.person, on=contract.term_from)
+    members = [contract.person, *([family.spouse] if family.spouse else []), *family.children]
+    first = months_before(contract.term_from, 12)
+    last = months_before(contract.term_to, -12)
+    totals = dict(
+        IncomeRecord.objects.filter(person__in=members, month__gte=first, month__lte=last)
+        .values_list("month")
+        .annotate(total=Sum("amount"))
+        .values_list("month", "total")
+    )
+    rows, phases = [], {"before": [], "during": [], "after": []}
+    month = first
+    while month <= last:
+        phase = (
+            "before"
+            if month < contract.term_from.replace(day=1)
+            else "during"
+            if month <= contract.term_to
+            else "after"
+        )
+        per_person = None
+        if month in totals:
+            per_person = (totals[month] / len(members)).quantize(Decimal("0.01"))
+            phases[phase].append(per_person)
+        rows.append({"month": month.isoformat(), "phase": phase, "per_person": per_person})
+        month = months_before(month, -1)
+    return {
+        "members": len(members),
+        "months": rows,
+        **{
+            f"{phase}_average": (
+                (sum(values) / len(values)).quantize(Decimal("0.01")) if values else None
+            )
+            for phase, values in phases.items()
+        },
+    }

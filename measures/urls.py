@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from measures import apis, apis_cases
+from measures import apis, apis_cases, apis_contracts
 
 router = DefaultRouter()
 router.register("measures", apis.MeasureViewSet, basename="measure")
@@ -11,6 +11,9 @@ router.register("cases", apis_cases.CaseViewSet, basename="case")
 router.register("decisions", apis_cases.DecisionViewSet, basename="decision")
 router.register("applications", apis_cases.ApplicationViewSet, basename="application")
 router.register("assignments", apis_cases.AssignmentViewSet, basename="assignment")
+router.register(
+    "social-contracts", apis_contracts.SocialContractViewSet, basename="social-contract"
+)
 
 urlpatterns = [
     path("facts/", apis.FactsView.as_view(), name="fact-list"),

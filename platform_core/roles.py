@@ -51,6 +51,9 @@ CASES = [
     "measures.decision",
     "measures.assignment",
     "measures.application",
+    "measures.socialcontract",
+    "measures.contractstep",
+    "measures.contractassistance",
 ]
 # What citizens were told, on which channel, and how the sending went.
 NOTIFICATIONS = ["contact_center.notification"]

@@ -1,5 +1,6 @@
 from measures.models.cases import Application, Assignment, Case, CaseEntry, Decision
 from measures.models.catalogue import ChannelPolicy, FunctionTransfer, Measure
+from measures.models.contracts import ContractAssistance, ContractStep, SocialContract
 from measures.models.rules import Entitlement, RuleVersion
 
 __all__ = [
@@ -8,9 +9,12 @@ __all__ = [
     "Case",
     "CaseEntry",
     "ChannelPolicy",
+    "ContractAssistance",
+    "ContractStep",
     "Decision",
     "Entitlement",
     "FunctionTransfer",
     "Measure",
     "RuleVersion",
+    "SocialContract",
 ]
