@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from measures.enums import (
+    OPEN_CASE_STATUSES,
     ApplicationStatus,
     AssignmentStatus,
     CaseEntryKind,
@@ -28,8 +29,6 @@ from measures.models.catalogue import Measure
 from measures.models.rules import RuleVersion
 from platform_core.scoping import Jurisdiction
 from registries.models import LifeEvent, Person
-
-OPEN = [CaseStatus.OPEN, CaseStatus.OFFERED, CaseStatus.WAITING_DATA, CaseStatus.REVIEW]
 
 
 class Case(models.Model):
@@ -109,7 +108,7 @@ class Case(models.Model):
             models.Index(
                 fields=["region", "decision_due_at"],
                 name="case_queue",
-                condition=Q(status__in=OPEN),
+                condition=Q(status__in=OPEN_CASE_STATUSES),
             ),
             models.Index(fields=["life_event"], name="case_by_life_event"),
         ]
@@ -150,7 +149,7 @@ class Case(models.Model):
     )
     def no_right(self) -> None: ...
 
-    @transition(field=status, source=OPEN, target=CaseStatus.CLOSED)
+    @transition(field=status, source=OPEN_CASE_STATUSES, target=CaseStatus.CLOSED)
     def close(self) -> None: ...
 
 

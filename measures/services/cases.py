@@ -83,12 +83,7 @@ def case_move(case: Case, transition: str, *, now: datetime, why: str, actor: An
     before = case.status
     getattr(case, transition)()
     case.summary = why
-    if case.status not in (
-        CaseStatus.OPEN,
-        CaseStatus.OFFERED,
-        CaseStatus.WAITING_DATA,
-        CaseStatus.REVIEW,
-    ):
+    if case.status not in OPEN_CASE_STATUSES:
         case.closed_at = now
     case.save(
         update_fields=["status", "summary", "closed_at", "data_complete_at", "decision_due_at"]
@@ -101,7 +96,7 @@ def case_move(case: Case, transition: str, *, now: datetime, why: str, actor: An
         from_status=before,
         to_status=case.status,
         text=why,
-    )
+    )  # the status-change log is the timeline
 
 
 def persons_concerned(*, measure: Measure, person: Person) -> list[Person]:
@@ -184,12 +179,12 @@ def cases_for_life_event(*, life_event_id: int, now: datetime) -> list[Case]:
 
 
 @dataclass
-class _Evaluated:
+class CaseEvaluation:
     outcome: MeasureOutcome
     explanation: dict[str, Any]
 
 
-def case_evaluate(case: Case, *, granting: bool = False) -> _Evaluated | None:
+def case_evaluate(case: Case, *, granting: bool = False) -> CaseEvaluation | None:
     """The case's rules as of its date; `granting` (an officer grants what the rules could not
     decide) works out the amount and period all the same."""
     version = rule_version_in_force(measure=case.measure, on=case.as_of)
@@ -211,7 +206,7 @@ def case_evaluate(case: Case, *, granting: bool = False) -> _Evaluated | None:
         "outcome": result.outcome,
         **(result.evaluation.as_json() if result.evaluation else {}),
     }
-    return _Evaluated(result, explanation)
+    return CaseEvaluation(result, explanation)
 
 
 def case_work(*, case_id: int, now: datetime) -> Case:
@@ -322,7 +317,7 @@ def _number(case: Case, now: datetime) -> str:
 def decision_take(
     *,
     case: Case,
-    evaluated: _Evaluated,
+    evaluated: CaseEvaluation,
     automatic: bool,
     now: datetime,
     outcome: str = DecisionOutcome.GRANT,
@@ -618,7 +613,7 @@ def _months_before(as_of: date, months: int) -> dict[str, str]:
     return {"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}
 
 
-def case_request_data(case: Case, evaluated: _Evaluated, *, now: datetime) -> list[str]:
+def case_request_data(case: Case, evaluated: CaseEvaluation, *, now: datetime) -> list[str]:
     """Ask other agencies for what the rules missed, once per case; the kinds asked for.
 
     Incomes are asked for the person and their spouse (the family's adults) over the 12
