@@ -153,8 +153,12 @@ class _Applying:
         self.persons[role] = person.pk
         return person
 
-    def found_or_registered(self, role: str, data: dict[str, Any], sex: str = "") -> Person:
-        person = self.match(role, data)
+    def found_or_registered(
+        self, role: str, data: dict[str, Any], sex: str = "", *, by_name: bool = True
+    ) -> Person:
+        """The person the data names, registered if new. `by_name=False` (a newborn) matches
+        only a SNILS: two babies of one name and birthday are two children."""
+        person = self.match(role, data) if by_name or data.get("snils") else None
         if person is None:
             region = data.get("region_code") or self.act.get("region_code")
             if not region or not Region.objects.filter(pk=region).exists():
@@ -283,6 +287,22 @@ def _day(value: str | None) -> date | None:
 # Civil registry acts
 
 
+def _same_child(mother: Person, data: dict[str, Any]) -> int | None:
+    """A child of the mother already registered under this name and birthday (a second act
+    for the same birth), if any."""
+    name = data["name"]
+    return (
+        Relation.objects.filter(
+            from_person=mother,
+            kind=RelationKind.PARENT,
+            to_person__first_name__iexact=name["first"],
+            to_person__birth_date=date.fromisoformat(data["birth_date"]),
+        )
+        .values_list("to_person_id", flat=True)
+        .first()
+    )
+
+
 def _birth(a: _Applying) -> None:
     subjects = a.document["subjects"]
     mother = a.found_or_registered("mother", subjects["mother"], Sex.FEMALE)
@@ -291,7 +311,14 @@ def _birth(a: _Applying) -> None:
         if "father" in subjects
         else None
     )
-    child = a.found_or_registered("child", subjects["child"])
+    twin = _same_child(mother, subjects["child"])
+    if twin is not None:
+        raise NeedsReview(
+            _("The mother already has a child of that name born that day."),
+            role="child",
+            candidates=[twin],
+        )
+    child = a.found_or_registered("child", subjects["child"], by_name=False)
     for parent in (mother, father):
         if parent is not None:
             a.relate(RelationKind.PARENT, RelationBasis.BIRTH, parent, child, child.birth_date)

@@ -99,6 +99,20 @@ def test_the_same_birth_under_a_new_event_id_adds_no_second_child(client, zags, 
 
     assert Person.objects.filter(first_name="Пётр").count() == 1
     assert Relation.objects.filter(from_person=mother, kind=RelationKind.PARENT).count() == 1
+    assert inbox("b-3-resent").status == InboxStatus.REVIEW  # an officer sees the second act
+
+
+def test_two_babies_of_one_name_and_birthday_are_two_children(client, zags, mother):
+    other = person("Петрова", "Анна", "1992-07-07", snils=snils_from_number(200_000_002), sex="F")
+    post(client, CIVIL, birth("b-4", the_mother(), the_child()), zags)
+    post(client, CIVIL, birth("b-5", other, the_child()), zags)
+
+    children = Person.objects.filter(first_name="Пётр", birth_date=date(2026, 11, 1))
+    assert children.count() == 2
+    assert {r.from_person.first_name for r in Relation.objects.filter(to_person__in=children)} == {
+        "Мария",
+        "Анна",
+    }
 
 
 def test_another_document_under_a_used_event_id_is_a_conflict(client, zags, mother):
