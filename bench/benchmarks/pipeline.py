@@ -19,6 +19,7 @@ import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 from django.db import connection
 from django.db.models import Count
@@ -34,6 +35,8 @@ from measures.enums import CaseStatus
 from measures.models import Case
 from measures.services.catalogue import catalogue_load
 from platform_core.calendar import calendar_load_year
+from platform_core.enums import DeliveryStatus
+from platform_core.models import EventDelivery, OutboxEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 ON = date(2026, 11, 1)
@@ -50,7 +53,9 @@ def _celery(ctx: Context):  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        # A socket directory (the embedded server) goes in the URL's host percent-encoded.
+        "DATABASE_URL": f"postgres://{db['USER']}@{quote(db['HOST'] or '', safe='')}"
+        f":{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": REDIS_DB_URL,
         "LOG_LEVEL": "WARNING",
     }
@@ -89,11 +94,18 @@ def _celery(ctx: Context):  # type: ignore[no-untyped-def]
 
 
 def _settled() -> tuple[int, int]:
-    """(births applied, cases still in their first status) of this run."""
+    """(births applied, work still under way: events not dispatched, deliveries not done,
+    cases in their first status)."""
     applied = InboundEvent.objects.filter(
         contract=Contract.CIVIL_REGISTRY_EVENT, status=InboxStatus.APPLIED
     ).count()
-    unsettled = Case.objects.filter(status=CaseStatus.OPEN).count()
+    unsettled = (
+        OutboxEvent.objects.filter(dispatched_at=None).count()
+        + EventDelivery.objects.exclude(
+            status__in=[DeliveryStatus.DONE, DeliveryStatus.DEAD]
+        ).count()
+        + Case.objects.filter(status=CaseStatus.OPEN).count()
+    )
     return applied, unsettled
 
 
