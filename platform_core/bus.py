@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -87,12 +88,44 @@ def publish(
     event = OutboxEvent.objects.create(
         event_type=event_type, payload=plain, created_at=timezone.now(), actor_id=actor_id
     )
+    published(event_id=str(event.id), dispatch_now=dispatch_now)
+    return event
+
+
+def publish_sql(
+    event_type: str,
+    *,
+    payload_sql: str,
+    payload_params: list[Any],
+    rows: str,
+    actor_id: int | None = None,
+) -> tuple[str, list[Any], str]:
+    """An INSERT of one outbox event, for a caller that publishes in its own SQL statement.
+
+    Returns the SQL, its parameters and the event's id. The SQL is meant as a CTE of the
+    statement that makes the change: it writes the event only if the CTE named `rows` has
+    rows, with the payload `payload_sql` builds from them (an SQL expression, aggregating).
+    Written by the statement that makes the change, the event exists if and only if the
+    change does, as with publish(), and the caller saves a round trip, and outside a
+    transaction a BEGIN and a COMMIT too. Once the statement wrote the event, the caller
+    calls `published()`.
+    """
+    event_id = str(uuid.uuid4())
+    # The table and the caller's SQL are code; every value is a parameter.
+    sql = (
+        f"INSERT INTO {OutboxEvent._meta.db_table}"  # noqa: S608
+        " (id, event_type, payload, created_at, dispatched_at, actor_id)"
+        f" SELECT %s::uuid, %s, {payload_sql}, %s, NULL, %s FROM {rows} HAVING count(*) > 0"
+    )
+    return sql, [event_id, event_type, *payload_params, timezone.now(), actor_id], event_id
+
+
+def published(*, event_id: str, dispatch_now: bool = True) -> None:
+    """Dispatch an event written to the outbox once its transaction commits (see publish)."""
     if dispatch_now or settings.CELERY_TASK_ALWAYS_EAGER:
         from platform_core.tasks import dispatch_event
 
-        event_id = str(event.id)
         transaction.on_commit(lambda: dispatch_event.delay(event_id=event_id))
-    return event
 
 
 def event_dispatch(*, event_id: str) -> list[int]:

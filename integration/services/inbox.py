@@ -3,8 +3,8 @@
 `inbound_receive` validates a request's documents against their contract and stores the
 valid ones in one INSERT ... ON CONFLICT DO NOTHING: an event is stored once per (system,
 event id), and a repeat gets the answer the first delivery got. The stored events are
-published as one bus event per request (`integration.inbound_received`) in the same
-transaction; the registries apply them (registries/services/inbound.py) and report back with
+published as one bus event per request (`integration.inbound_received`) by the same
+statement; the registries apply them (registries/services/inbound.py) and report back with
 `inbound_finish`. Nothing is applied in the request: the acknowledgement says "received".
 """
 
@@ -28,7 +28,7 @@ from integration.contracts import Problem, contract_problems
 from integration.enums import InboxStatus
 from integration.models import ExternalSystem, InboundEvent
 from integration.signing import signature
-from platform_core.bus import publish
+from platform_core.bus import publish, publish_sql, published
 from platform_core.errors import Conflict, DomainError
 
 RECEIVED_EVENT = "integration.inbound_received"
@@ -125,7 +125,7 @@ def _refused(document: Any, problems: list[Problem]) -> Receipt:
     )
 
 
-INSERT = """
+STORE = """
 INSERT INTO integration_inboundevent
     (system_id, event_id, contract, event_type, payload, digest, received_at, status,
      corrects_event_id, cancelled, answer, result, problem, attempts)
@@ -137,6 +137,44 @@ FROM jsonb_to_recordset(%s::jsonb) AS d(
 ON CONFLICT (system_id, event_id) DO NOTHING
 RETURNING id, event_id
 """
+# The bus event's payload, as publish() would write it, built from the stored rows.
+ANNOUNCEMENT = (
+    "jsonb_build_object('system', %s::text, 'contract', %s::text, 'ids', jsonb_agg(id ORDER BY id))"
+)
+
+
+def _store(
+    *, system: ExternalSystem, contract: str, rows: list[dict[str, Any]], now: datetime
+) -> dict[str, int]:
+    """Insert the rows not stored before and the bus event announcing them; their ids.
+
+    One statement (the outbox INSERT is a CTE reading what the inbox INSERT returned) is one
+    round trip and atomic by itself, so the request pays no BEGIN and COMMIT and an event is
+    stored if and only if it is announced. The bus event is written only if rows were.
+    """
+    announce, announce_params, announcement = publish_sql(
+        RECEIVED_EVENT,
+        payload_sql=ANNOUNCEMENT,
+        payload_params=[system.code, contract],
+        rows="stored",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Constants and the bus's SQL; every value is a parameter.
+            f"WITH stored AS ({STORE}), announced AS ({announce}) SELECT id, event_id FROM stored",  # noqa: S608
+            [
+                system.pk,
+                contract,
+                now,
+                InboxStatus.RECEIVED,
+                json.dumps(rows, ensure_ascii=False),
+                *announce_params,
+            ],
+        )
+        stored = {event_id: pk for pk, event_id in cursor.fetchall()}
+    if stored:
+        published(event_id=announcement, dispatch_now=False)
+    return stored
 
 
 def inbound_receive(
@@ -173,20 +211,11 @@ def inbound_receive(
             "cancelled": bool(document.get("cancelled", False)),
             "answer": {"event_id": event_id, "status": "received", "received_at": now.isoformat()},
         }
-    stored: dict[str, int] = {}
-    if fresh:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                INSERT,
-                [system.pk, contract, now, InboxStatus.RECEIVED, json.dumps(list(fresh.values()))],
-            )
-            stored = {event_id: pk for pk, event_id in cursor.fetchall()}
-            if stored:
-                publish(
-                    RECEIVED_EVENT,
-                    {"system": system.code, "contract": contract, "ids": list(stored.values())},
-                    dispatch_now=False,
-                )
+    stored = (
+        _store(system=system, contract=contract, rows=list(fresh.values()), now=now)
+        if fresh
+        else {}
+    )
     repeated = [event_id for event_id in fresh if event_id not in stored]
     known = (
         {
