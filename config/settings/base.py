@@ -265,7 +265,9 @@ NOTIFICATIONS_LEASE_SECONDS = float(env("NOTIFICATIONS_LEASE_SECONDS", "120"))
 
 # The platform's Ed25519 key that signs decisions (platform_core/signing.py); the demo makes
 # one on first use, production must be given one.
-PLATFORM_SIGNING_KEY_FILE = env("PLATFORM_SIGNING_KEY_FILE", str(DATA_DIR / "keys" / "platform-ed25519.pem"))
+PLATFORM_SIGNING_KEY_FILE = env(
+    "PLATFORM_SIGNING_KEY_FILE", str(DATA_DIR / "keys" / "platform-ed25519.pem")
+)
 PLATFORM_SIGNING_KEY_CREATE = env("PLATFORM_SIGNING_KEY_CREATE", "true").lower() == "true"
 
 LOGGING = {

@@ -133,7 +133,7 @@ def contract_problems(contract: str, document: Any) -> list[Problem]:
             for error in _validator(contract).iter_errors(document)
             for problem in _schema_problems(error)
         ]
-    found += list(_nul_problems(document, []))
+    found += _text_problems(document)
     if not found:
         found = list(_rule_problems(contract, document))
     return _sorted(found)
@@ -145,11 +145,31 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(dict.fromkeys(problems), key=lambda p: p.field)
 
 
+def _text_problems(document: Any) -> list[Problem]:
+    """Text no database can hold: a NUL character, or half of a UTF-16 surrogate pair (JSON
+    may spell one as \\ud800; it is no character and cannot be encoded)."""
+    try:
+        flat = json.dumps(document, ensure_ascii=False)
+        flat.encode()
+    except UnicodeEncodeError:
+        pass  # a lone surrogate somewhere: find it
+    except (TypeError, ValueError):
+        return []
+    else:
+        if "\\u0000" not in flat:  # json spells NUL so; most documents stop here
+            return []
+    return list(_nul_problems(document, []))
+
+
 def _nul_problems(node: Any, where: list[Any]) -> Iterator[Problem]:
-    """Text with a NUL character, which no database text can hold."""
+    """Text with a NUL character or a lone surrogate, each by its path."""
     if isinstance(node, str):
         if "\x00" in node:
             yield Problem(_path(where) or "(document)", _("Must not contain the NUL character."))
+        elif any("\ud800" <= c <= "\udfff" for c in node):
+            yield Problem(
+                _path(where) or "(document)", _("Contains a character that is not valid text.")
+            )
     elif isinstance(node, dict):
         for key, value in node.items():
             yield from _nul_problems(key, [*where, "(name)"])
@@ -286,7 +306,7 @@ def _outbound_validator(name: str, definition: str = "") -> Draft202012Validator
 
 def _problems_of(validator: Draft202012Validator, document: Any) -> list[Problem]:
     found = [p for error in validator.iter_errors(document) for p in _schema_problems(error)]
-    return _sorted([*found, *_nul_problems(document, [])])
+    return _sorted([*found, *_text_problems(document)])
 
 
 def answer_problems(kind: str, data: Any) -> list[Problem]:

@@ -79,6 +79,20 @@ def test_text_with_a_nul_character_is_refused(english_messages):
     ]
 
 
+@pytest.mark.django_db
+def test_half_a_surrogate_pair_is_refused_naming_the_field(client, region_27):
+    """JSON may spell \\ud800 alone: no character, no UTF-8; a 400, never a 500."""
+    from tests.integration.helpers import CIVIL, make_system, post
+
+    body = json.dumps(
+        act("s-1", "death", "2026-11-01", {"deceased": person("Петров", "Олег", "1950-05-05")}),
+        ensure_ascii=False,
+    ).replace("Олег", "\\ud800")
+    answer = post(client, CIVIL, body.encode(), make_system())
+    assert answer.status_code == 400
+    assert [e["field"] for e in answer.json()["errors"]] == ["subjects.deceased.name.first"]
+
+
 @pytest.fixture
 def inbound_api(openapi_over_wsgi, region_27):
     return openapi_over_wsgi
