@@ -21,6 +21,7 @@ import pkgutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,12 @@ def discover() -> dict[str, Benchmark]:
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
     return REGISTRY
+
+
+def database_url() -> str:
+    """The URL of the database the benchmark runs on, for the servers it starts; a socket
+    directory (the embedded PostgreSQL) goes in the host percent-encoded."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{quote(db['HOST'] or '', safe='')}:{db['PORT']}/{db['NAME']}"

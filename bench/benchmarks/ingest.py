@@ -29,9 +29,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
-
-from bench.benchmarks import Context, Metric, benchmark
+from bench.benchmarks import Context, Metric, benchmark, database_url
 from integration.enums import Contract, InboxStatus, Scope, SystemKind
 from integration.models import ExternalSystem, InboundEvent
 from integration.signing import signature
@@ -61,14 +59,13 @@ def _redis_up() -> bool:
 
 @contextmanager
 def _server(port: int, ctx: Context):  # type: ignore[no-untyped-def]
-    db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": REDIS_DB_URL,
         "LOG_LEVEL": "WARNING",
     }

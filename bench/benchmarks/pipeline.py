@@ -19,14 +19,13 @@ import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
 
 from django.db import connection
 from django.db.models import Count
 from django.test import override_settings
 from django.utils import timezone
 
-from bench.benchmarks import Context, Metric, benchmark
+from bench.benchmarks import Context, Metric, benchmark, database_url
 from bench.benchmarks.ingest import REDIS_DB_URL, _births, _mothers, _redis_up
 from integration.enums import Contract, InboxStatus, Scope, SystemKind
 from integration.models import ExternalSystem, InboundEvent
@@ -49,13 +48,10 @@ TIMEOUT_S = 3600
 def _celery(ctx: Context):  # type: ignore[no-untyped-def]
     """A real worker and beat (its outbox poller dispatches what the inbox published) on the
     local Redis, against the benchmark's database."""
-    db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        # A socket directory (the embedded server) goes in the URL's host percent-encoded.
-        "DATABASE_URL": f"postgres://{db['USER']}@{quote(db['HOST'] or '', safe='')}"
-        f":{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": REDIS_DB_URL,
         "LOG_LEVEL": "WARNING",
     }
