@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -53,8 +54,9 @@ def reset_connections() -> None:
     celery_app.amqp._producer_pool = None
 
 
-@pytest.fixture
-def worker():
+@contextmanager
+def running_worker():
+    """A Celery worker process (solo pool) on the test Redis and this test's database."""
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -100,11 +102,18 @@ def worker():
     finally:
         celery_app.conf.update(**previous)
         reset_connections()
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def worker():
+    with running_worker() as process:
+        yield process
 
 
 def wait_for(predicate, *, seconds: float = 60.0, worker=None) -> None:
