@@ -37,14 +37,19 @@ class ExternalSystemAdmin(ScopedAdmin):
     list_display = ["code", "name", "kind", "provides", "base_url", "active", "created_at"]
     list_filter = ["kind", "active"]
     search_fields = ["code", "name"]
-    readonly_fields = ["secret", "created_at"]
+    # The secret is shown once, when it is issued (the action's message), never on the page.
+    exclude = ["secret"]
+    readonly_fields = ["created_at"]
     actions = ["rotate_secret"]
 
-    @admin.action(description=_("Issue a new signing secret to the selected systems"))
+    @admin.action(
+        permissions=["operate"], description=_("Issue a new signing secret to the selected systems")
+    )
     def rotate_secret(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         for system in queryset:
             system.secret = new_secret()
             system.save(update_fields=["secret"])
+            self.message_user(request, f"{system.code}: {system.secret}", messages.WARNING)
         self.message_user(
             request,
             ngettext(
@@ -81,7 +86,10 @@ class InboundEventAdmin(ScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @admin.action(description=_("Apply the selected events in review or failed again"))
+    @admin.action(
+        permissions=["operate"],
+        description=_("Apply the selected events in review or failed again"),
+    )
     def replay(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         replayed = 0
         for inbound in queryset.filter(status__in=[InboxStatus.REVIEW, InboxStatus.FAILED]):
@@ -157,7 +165,8 @@ class DataExchangeAdmin(ReadOnlyAdmin):
     actions = ["retry"]
 
     @admin.action(
-        description=_("Ask again for the data of the selected refused or expired exchanges")
+        permissions=["operate"],
+        description=_("Ask again for the data of the selected refused or expired exchanges"),
     )
     def retry(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         done, failed = 0, []
@@ -270,7 +279,10 @@ class ProviderCircuitAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in ProviderCircuit._meta.fields]
     actions = ["reset"]
 
-    @admin.action(description=_("Close the selected circuits: ask the providers again at once"))
+    @admin.action(
+        permissions=["operate"],
+        description=_("Close the selected circuits: ask the providers again at once"),
+    )
     def reset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         for circuit in queryset.select_related("system"):
             circuit_reset(system=circuit.system)
@@ -283,10 +295,12 @@ class FederalFactAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["fact_id"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in FederalFact._meta.fields]
+    # Whom a fact is about (its payload) is the regions' business, not operators'.
+    exclude = ["payload"]
+    readonly_fields = [f.name for f in FederalFact._meta.fields if f.name != "payload"]
     actions = ["resend"]
 
-    @admin.action(description=_("Send the selected rejected facts again"))
+    @admin.action(permissions=["operate"], description=_("Send the selected rejected facts again"))
     def resend(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         done, failed = 0, []
         for fact in queryset.filter(status=PublicationStatus.REJECTED):

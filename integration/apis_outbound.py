@@ -137,8 +137,11 @@ class AskSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DataKind.choices)
     subject = SubjectSerializer()
     params = PeriodSerializer(required=False)
-    case_ref = serializers.CharField(max_length=64)
-    person_id = serializers.IntegerField(required=False, min_value=1)
+    case_ref = serializers.RegexField(
+        r"^(?!case:)",
+        max_length=64,
+        help_text="The officer's reference; `case:` is the pipeline's.",
+    )
     purpose = serializers.CharField(required=False, allow_blank=True, max_length=300)
     region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
 
@@ -169,7 +172,6 @@ class DataRequestViewSet(
             params=data.get("params") or {},
             region_id=region.pk,
             case_ref=data["case_ref"],
-            person_id=data.get("person_id"),
             purpose=data.get("purpose", ""),
             requested_by=request.user,
             now=timezone.now(),
@@ -312,8 +314,7 @@ class FederalFactSerializer(serializers.ModelSerializer):
             "delivered_at",
             "errors",
             "problem",
-            "payload",
-        ]
+        ]  # not the payload: whom a fact is about is the regions' business, not operators'
 
 
 class FactViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):

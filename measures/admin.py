@@ -40,7 +40,7 @@ from measures.services import cases
 from measures.services.rules import rule_version_preview, rule_version_publish
 from platform_core.admin import ScopedAdmin
 from platform_core.errors import DomainError
-from platform_core.scoping import scope_queryset
+from platform_core.scoping import has_access, scope_queryset
 from registries.models import Person
 
 
@@ -256,7 +256,13 @@ class CaseAdmin(ScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description=_("Take the selected open cases to work on them"))
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        # Officers take cases by their organisation's power to assign measures.
+        return has_access(Case, user=request.user, action="change")
+
+    @admin.action(
+        permissions=["operate"], description=_("Take the selected open cases to work on them")
+    )
     def take(self, request: HttpRequest, queryset: Any) -> None:
         taken = 0
         for case in queryset:

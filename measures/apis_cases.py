@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.contracts import text_problems
 from measures import selectors
 from measures.enums import Channel, DecisionOutcome
 from measures.models import Application, Assignment, Case, CaseEntry, Decision, Measure
@@ -231,6 +232,12 @@ class NewApplicationSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     answers = serializers.JSONField(required=False, default=dict)
     submit = serializers.BooleanField(default=True, help_text="Submit at once (else a draft).")
+
+    def validate_answers(self, value: Any) -> Any:
+        problems = text_problems(value)
+        if problems:
+            raise serializers.ValidationError([f"{p.field}: {p.message}" for p in problems])
+        return value
 
 
 class ApplicationViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):

@@ -34,6 +34,7 @@ class AssistanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = ContractAssistance
         fields = ["kind", "amount", "months", "note"]
+        extra_kwargs = {"amount": {"min_value": 0}}
 
 
 class ContractSerializer(serializers.ModelSerializer):
@@ -69,6 +70,13 @@ class NewContractSerializer(serializers.Serializer):
     term_to = serializers.DateField()
     steps = StepSerializer(many=True)
     assistance = AssistanceSerializer(many=True, required=False, default=list)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data["term_from"].year < 2000:
+            raise serializers.ValidationError({"term_from": [_("Too far in the past.")]})
+        if (data["term_to"] - data["term_from"]).days > 366 * 5:
+            raise serializers.ValidationError({"term_to": [_("A contract lasts at most 5 years.")]})
+        return data
 
 
 class StepDoneSerializer(serializers.Serializer):

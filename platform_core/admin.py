@@ -25,7 +25,12 @@ from platform_core.models import (
     User,
 )
 from platform_core.roles import user_role_apply
-from platform_core.scoping import ensure_territory_allowed, jurisdiction_of, scope_queryset
+from platform_core.scoping import (
+    ensure_territory_allowed,
+    has_access,
+    jurisdiction_of,
+    scope_queryset,
+)
 
 admin.site.site_header = _("Social Treasury: back office")
 admin.site.site_title = _("Social Treasury")
@@ -42,6 +47,15 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope_queryset(super().get_queryset(request), user=request.user, action="view")
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """May run the admin's actions (`permissions=["operate"]`): the role's change
+        permission on the model and the organisation's power to change it. A view-only
+        role (an auditor, a contact-centre operator) sees the list but acts on nothing."""
+        opts = self.model._meta
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}") and has_access(
+            self.model, user=request.user, action="change"
+        )
 
     def _in_change_scope(self, request: HttpRequest, obj: models.Model) -> bool:
         model = type(obj)

@@ -100,7 +100,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.PLATFORM_OPERATOR: {
         **{m: ("view", "change") for m in OPERATIONS + NOTIFICATIONS},
-        **{m: ("view",) for m in REFERENCE_DATA + DATA_REQUESTS},
+        # Not the data requests: what other agencies said of a person is the region's.
+        **{m: ("view",) for m in REFERENCE_DATA},
         "platform_core.organisation": ("view",),
     },
     Role.AUDITOR: {

@@ -133,7 +133,7 @@ def contract_problems(contract: str, document: Any) -> list[Problem]:
             for error in _validator(contract).iter_errors(document)
             for problem in _schema_problems(error)
         ]
-    found += _text_problems(document)
+    found += text_problems(document)
     if not found:
         found = list(_rule_problems(contract, document))
     return _sorted(found)
@@ -145,7 +145,7 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(dict.fromkeys(problems), key=lambda p: p.field)
 
 
-def _text_problems(document: Any) -> list[Problem]:
+def text_problems(document: Any) -> list[Problem]:
     """Text no database can hold: a NUL character, or half of a UTF-16 surrogate pair (JSON
     may spell one as \\ud800; it is no character and cannot be encoded)."""
     try:
@@ -306,7 +306,7 @@ def _outbound_validator(name: str, definition: str = "") -> Draft202012Validator
 
 def _problems_of(validator: Draft202012Validator, document: Any) -> list[Problem]:
     found = [p for error in validator.iter_errors(document) for p in _schema_problems(error)]
-    return _sorted([*found, *_text_problems(document)])
+    return _sorted([*found, *text_problems(document)])
 
 
 def answer_problems(kind: str, data: Any) -> list[Problem]:

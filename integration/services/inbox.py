@@ -82,7 +82,7 @@ def system_authenticate(
     if system is None:
         raise NotAuthenticated(_("Unknown or inactive system %(code)s.") % {"code": code[:50]})
     try:
-        sent = float(timestamp)
+        sent = int(timestamp)  # whole seconds: no "nan" or "inf" slips past the age check
     except ValueError:
         raise NotAuthenticated(_("X-Timestamp must be Unix time in seconds.")) from None
     if abs(now.timestamp() - sent) > settings.INTEGRATION_SIGNATURE_MAX_AGE_SECONDS:

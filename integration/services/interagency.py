@@ -91,7 +91,12 @@ def _params(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str
 def data_key(kind: str, subject: dict[str, Any], params: dict[str, Any]) -> str:
     """The digest naming one piece of data: the same for every ask for it."""
     who = subject.get("snils") or "|".join(
-        [subject["last_name"].lower(), subject["first_name"].lower(), subject["birth_date"]]
+        [
+            subject["last_name"].lower(),
+            subject["first_name"].lower(),
+            subject.get("patronymic", "").lower(),
+            subject["birth_date"],
+        ]
     )
     text = json.dumps([kind, who, params], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -164,8 +169,11 @@ def _exchange_for(
 ) -> tuple[DataExchange, bool]:
     """The exchange that answers this data: in flight, still valid, or new."""
     for _attempt in range(3):
+        # Locked: an answer being recorded right now waits for this ask to commit (and so
+        # tells it too), or is recorded first and this ask sees it answered.
         found = (
-            DataExchange.objects.filter(key=key)
+            DataExchange.objects.select_for_update()
+            .filter(key=key)
             .filter(
                 Q(status__in=IN_FLIGHT)
                 | Q(status__in=ANSWERED, valid_until__gt=now, purged_at=None)

@@ -27,6 +27,7 @@ from measures.enums import (
 )
 from measures.models.catalogue import Measure
 from measures.models.rules import RuleVersion
+from platform_core.enums import Power
 from platform_core.scoping import Jurisdiction
 from registries.models import LifeEvent, Person
 
@@ -90,7 +91,9 @@ class Case(models.Model):
     )
     refusal_reason = models.TextField(_("reason for the refusal"), blank=True)
 
-    jurisdiction = Jurisdiction(region="region", municipality="person__municipality")
+    jurisdiction = Jurisdiction(
+        region="region", municipality="person__municipality", change=Power.ASSIGN_MEASURES
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -175,7 +178,11 @@ class CaseEntry(models.Model):
     text = models.TextField(_("text"), blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
-    jurisdiction = Jurisdiction(region="case__region", municipality="case__person__municipality")
+    jurisdiction = Jurisdiction(
+        region="case__region",
+        municipality="case__person__municipality",
+        change=Power.ASSIGN_MEASURES,
+    )
 
     class Meta:
         verbose_name = _("case timeline entry")
@@ -219,7 +226,11 @@ class Decision(models.Model):
     signature = models.CharField(_("signature (Ed25519, base64)"), max_length=100)
     key_id = models.CharField(_("signing key"), max_length=32)
 
-    jurisdiction = Jurisdiction(region="case__region", municipality="case__person__municipality")
+    jurisdiction = Jurisdiction(
+        region="case__region",
+        municipality="case__person__municipality",
+        change=Power.ASSIGN_MEASURES,
+    )
 
     class Meta:
         verbose_name = _("decision")
@@ -278,7 +289,9 @@ class Assignment(models.Model):
     created_at = models.DateTimeField(_("created at"))
     ended_reason = models.TextField(_("why it ended"), blank=True)
 
-    jurisdiction = Jurisdiction(region="region", municipality="person__municipality")
+    jurisdiction = Jurisdiction(
+        region="region", municipality="person__municipality", change=Power.ASSIGN_MEASURES
+    )
 
     class Meta:
         verbose_name = _("assignment")
@@ -363,7 +376,9 @@ class Application(models.Model):
         verbose_name=_("case"),
     )
 
-    jurisdiction = Jurisdiction(region="region", municipality="person__municipality")
+    jurisdiction = Jurisdiction(
+        region="region", municipality="person__municipality", change=Power.ASSIGN_MEASURES
+    )
 
     class Meta:
         verbose_name = _("application")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from measures.enums import AssistanceKind, ContractStatus, ContractSubject
 from measures.models.cases import Case
+from platform_core.enums import Power
 from platform_core.scoping import Jurisdiction
 from registries.models import Person
 
@@ -52,7 +53,9 @@ class SocialContract(models.Model):
     created_at = models.DateTimeField(_("created at"))
     outcome = models.TextField(_("outcome"), blank=True)
 
-    jurisdiction = Jurisdiction(region="region", municipality="person__municipality")
+    jurisdiction = Jurisdiction(
+        region="region", municipality="person__municipality", change=Power.ASSIGN_MEASURES
+    )
 
     class Meta:
         verbose_name = _("social contract")
@@ -96,7 +99,7 @@ class ContractAssistance(models.Model):
     months = models.PositiveSmallIntegerField(_("for months"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
-    jurisdiction = Jurisdiction(region="contract__region")
+    jurisdiction = Jurisdiction(region="contract__region", change=Power.ASSIGN_MEASURES)
 
     class Meta:
         verbose_name = _("assistance under a contract")
@@ -123,7 +126,7 @@ class ContractStep(models.Model):
     done_on = models.DateField(_("done on"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
 
-    jurisdiction = Jurisdiction(region="contract__region")
+    jurisdiction = Jurisdiction(region="contract__region", change=Power.ASSIGN_MEASURES)
 
     class Meta:
         verbose_name = _("adaptation programme step")

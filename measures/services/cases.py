@@ -16,12 +16,15 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integration.enums import DataKind, ExchangeStatus
+from integration.enums import DataKind
 from integration.models import DataRequest
+from integration.models.interagency import IN_FLIGHT
 from integration.services.interagency import InvalidDataRequest, NoProvider, data_request
 from measures.enums import (
     OPEN_CASE_STATUSES,
@@ -55,10 +58,9 @@ from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, Sex
 from registries.models import LifeEvent, Person, Relation
 from registries.selectors import family_as_of
 
-IN_FLIGHT_EXCHANGES = [ExchangeStatus.PENDING, ExchangeStatus.WAITING]
-
 CASE_DECIDED_EVENT = "measures.case_decided"
 CASE_OFFERED_EVENT = "measures.case_offered"
+CASE_CLOSED_EVENT = "measures.case_closed"
 ASSIGNMENT_EVENT = "measures.assignment_changed"
 PERIODIC = [ProvisionKind.CASH_MONTHLY, ProvisionKind.CASH_QUARTERLY, ProvisionKind.CASH_ANNUAL]
 
@@ -85,6 +87,8 @@ def case_move(case: Case, transition: str, *, now: datetime, why: str, actor: An
     case.summary = why
     if case.status not in OPEN_CASE_STATUSES:
         case.closed_at = now
+        # The data other agencies gave for it may be erased sooner (integration listens).
+        publish(CASE_CLOSED_EVENT, {"case_ref": case_ref(case)})
     case.save(
         update_fields=["status", "summary", "closed_at", "data_complete_at", "decision_due_at"]
     )
@@ -283,6 +287,7 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 decision_take(case=case, evaluated=evaluated, automatic=True, now=now)
         except Conflict as exc:  # assigned already over the period: an officer looks
             case = case_lock(case.pk, allowed=[CaseStatus.OPEN])  # as it was before the try
+            _start_deadline(case, now)
             case_move(case, "to_review", now=now, why=str(exc.message))
     return case
 
@@ -310,8 +315,13 @@ def _period(case: Case, result: MeasureOutcome) -> tuple[date, date | None]:
     return start, None
 
 
+def local_day(moment: datetime, region: Any) -> date:
+    """The date in the region's own time zone."""
+    return timezone.localtime(moment, ZoneInfo(region.timezone)).date()
+
+
 def _number(case: Case, now: datetime) -> str:
-    return f"{case.region_id}-{now:%Y%m%d}-{case.pk:08d}"
+    return f"{case.region_id}-{local_day(now, case.region):%Y%m%d}-{case.pk:08d}"
 
 
 def decision_take(
@@ -441,7 +451,7 @@ def federal_fact(assignment: Assignment, status: str) -> dict[str, Any]:
         "person": {"snils": person.snils, **named, "birth_date": person.birth_date.isoformat()},
         "decision": {
             "number": decision.number,
-            "date": decision.decided_at.date().isoformat(),
+            "date": local_day(decision.decided_at, assignment.region).isoformat(),
             "proactive": decision.automatic,
         },
         "period_from": assignment.active_from.isoformat(),
@@ -505,6 +515,12 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
             if evaluated.outcome.outcome == Outcome.INELIGIBLE:
                 raise Conflict(
                     _("The rules say there is no right; a grant needs the facts corrected first.")
+                )
+            cash = locked.measure.provision in [*PERIODIC, ProvisionKind.CASH_ONCE]
+            if cash and evaluated.outcome.amount is None:
+                raise Conflict(
+                    _("The amount cannot be worked out: %(facts)s unknown.")
+                    % {"facts": ", ".join(f["label"] for f in evaluated.explanation["missing"])}
                 )
         elif _proactive(locked) and locked.refusal_proposed_by_id in (None, officer.pk):
             if locked.refusal_proposed_by_id == officer.pk:
@@ -668,7 +684,7 @@ def cases_data_arrived(*, refs: list[str], now: datetime) -> list[Case]:
             if case is None or case.status != CaseStatus.WAITING_DATA:
                 continue
             awaited = DataRequest.objects.filter(
-                case_ref=f"case:{case_id}", exchange__status__in=IN_FLIGHT_EXCHANGES
+                case_ref=f"case:{case_id}", exchange__status__in=IN_FLIGHT
             ).exists()
             if awaited:
                 continue

@@ -11,6 +11,7 @@ Idempotent: run twice for a day, the second run finds nothing left to do.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -18,8 +19,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from measures.enums import AssignmentMode, AssignmentStatus, CaseEntryKind, Outcome, TriggerKind
-from measures.models import Assignment
+from measures.enums import (
+    AssignmentMode,
+    AssignmentStatus,
+    CaseEntryKind,
+    CaseStatus,
+    Outcome,
+    TriggerKind,
+)
+from measures.models import Assignment, Case
 from measures.rules.sources import PersonFactSource
 from measures.selectors import rule_version_in_force
 from measures.services.cases import (
@@ -47,6 +55,7 @@ class DayReport:
     renewals: int = 0
     milestones: int = 0
     rights_lost: int = 0
+    resumed: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -57,11 +66,23 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _born(day: date, years: int) -> Q:
+    """Born `years` before day; on 28 February of a common year, those born on 29 February
+    too (their birthday is that day)."""
+    dates = [_years_before(day, years)]
+    leap_birthday = calendar.isleap(day.year - years) and not calendar.isleap(day.year)
+    if (day.month, day.day) == (2, 28) and leap_birthday:
+        dates.append(date(day.year - years, 2, 29))
+    return Q(birth_date__in=dates)
+
+
 def persons_reaching_milestones(*, day: date) -> list[Person]:
     """The persons who reach an age of CHILD_AGES, or pension age, on day."""
-    born = Q(birth_date__in=[_years_before(day, n) for n in CHILD_AGES])
+    born = Q()
+    for n in CHILD_AGES:
+        born |= _born(day, n)
     for sex, age in PENSION_AGE.items():
-        born |= Q(sex=sex, birth_date=_years_before(day, age))
+        born |= Q(sex=sex) & _born(day, age)
     return list(Person.objects.filter(born, death_date=None).order_by("pk"))
 
 
@@ -134,9 +155,21 @@ def rights_recheck(*, person: Person, day: date, now: datetime, report: DayRepor
                 report.rights_lost += 1
 
 
+def cases_left_open(*, now: datetime, report: DayReport) -> None:
+    """Work the cases left in their first status (a crash between opening and working one):
+    opening and working are idempotent, so this only finishes what was begun."""
+    for case_id in Case.objects.filter(
+        status=CaseStatus.OPEN, opened_at__lt=now - timedelta(minutes=10)
+    ).values_list("pk", flat=True)[:1000]:
+        case_work(case_id=case_id, now=now)
+        report.resumed += 1
+
+
 def milestones_run(*, day: date, now: datetime) -> DayReport:
-    """Do what day ends: periods, then ages (the person's and their parents' rights)."""
+    """Do what day ends: periods, then ages (the person's and their parents' rights); and
+    finish any case left in its first status."""
     report = DayReport(day=day)
+    cases_left_open(now=now, report=report)
     periods_end(day=day, now=now, report=report)
     for person in persons_reaching_milestones(day=day):
         report.milestones += 1

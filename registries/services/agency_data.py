@@ -17,7 +17,7 @@ from integration.enums import DataKind, ExchangeStatus
 from integration.models import DataExchange
 from platform_core.bus import publish
 from registries.enums import IncomeKind
-from registries.models import IncomeRecord
+from registries.models import IncomeRecord, Person
 
 DATA_RECEIVED_EVENT = "registries.data_received"
 INCOME_KINDS = {
@@ -52,7 +52,8 @@ def answered_data_apply(*, exchange_id: str, cases: list[str]) -> dict[str, Any]
         exchange = (
             DataExchange.objects.select_for_update().select_related("provider").get(pk=exchange_id)
         )
-        persons = {r.person_id for r in exchange.requests.all() if r.person_id}
+        asked = {r.person_id for r in exchange.requests.all() if r.person_id}
+        persons = set(Person.objects.filter(pk__in=asked).values_list("pk", flat=True))
         stored = 0
         answered = exchange.status == ExchangeStatus.ANSWERED and exchange.answer is not None
         if answered and exchange.kind == DataKind.INCOME:

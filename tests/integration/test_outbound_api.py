@@ -24,7 +24,7 @@ BODY = {
         "birth_date": "1990-04-12",
     },
     "params": {"from": "2025-10", "to": "2026-09"},
-    "case_ref": "case:42",
+    "case_ref": "officer:42",
     "purpose": "Единое пособие: доходы семьи",
 }
 
@@ -57,7 +57,7 @@ def test_an_officer_asks_for_data_and_sees_the_log_of_the_case(client, officer_2
     assert body["exchange"]["provider"] == "fns"
 
     exchange_send(exchange_id=body["exchange"]["id"], now=timezone.now())
-    log = client.get(REQUESTS, {"case_ref": "case:42"}).json()["results"]
+    log = client.get(REQUESTS, {"case_ref": "officer:42"}).json()["results"]
     assert [r["exchange"]["status"] for r in log] == [ExchangeStatus.ANSWERED]
     assert log[0]["exchange"]["answer"]["incomes"]
 
@@ -127,12 +127,15 @@ def test_the_back_office_lists_the_edges_and_files_complaints(client, officer_27
     exchange_send(exchange_id=made["exchange"]["id"], now=timezone.now())
 
     client.force_login(operator)
-    for page in ("dataexchange", "datarequest", "datacomplaint", "providercircuit", "federalfact"):
+    for page in ("dataexchange", "providercircuit", "federalfact"):
         assert client.get(f"/admin/integration/{page}/").status_code == 200, page
+    for page in ("datarequest", "datacomplaint"):  # what agencies said of people: the regions'
+        assert client.get(f"/admin/integration/{page}/").status_code == 403, page
     detail = client.get(f"/admin/integration/dataexchange/{made['exchange']['id']}/change/")
     assert detail.status_code == 200 and "answered" in detail.content.decode()
 
     client.force_login(officer_27)
+    assert client.get("/admin/integration/datarequest/").status_code == 200
     add = "/admin/integration/datacomplaint/add/"
     empty = client.post(add, {"kind": "wrong_data", "region": "27", "text": "Неверно"})
     assert empty.status_code == 200  # the form again, with the fault by its field

@@ -82,3 +82,9 @@ def test_an_assignment_ends_when_its_period_is_over(today):
     assert report.periods_ended == 1 and report.renewals == 0  # given on application only
     assert Assignment.objects.get(pk=assignment.pk).status == AssignmentStatus.TERMINATED
     assert milestones_run(day=today, now=timezone.now()).periods_ended == 0
+
+
+def test_a_leap_day_birthday_is_kept_on_28_february_of_a_common_year(loaded_catalogue):
+    leapling = person(date(2008, 2, 29), "F")  # 18 on 28 February 2026
+    assert leapling in persons_reaching_milestones(day=date(2026, 2, 28))
+    assert leapling not in persons_reaching_milestones(day=date(2026, 3, 1))

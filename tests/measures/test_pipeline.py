@@ -15,7 +15,7 @@ from integration.ports import KINDS
 from integration.services.interagency import exchanges_due
 from measures.enums import AssignmentStatus, CaseEntryKind, CaseStatus, DecisionOutcome
 from measures.models import Assignment, Case, CaseEntry, Decision
-from measures.services.cases import cases_for_life_event
+from measures.services.cases import cases_for_life_event, local_day
 from platform_core.bus import Event, handler_by_name
 from platform_core.calendar import calendar_load_year
 from platform_core.signing import signature_valid
@@ -84,7 +84,7 @@ def test_a_birth_decides_and_assigns_the_proactive_measures_of_the_region(client
     assert fact.payload["person"]["snils"] == MOTHER_SNILS
     assert fact.payload["decision"] == {
         "number": decision.number,
-        "date": decision.decided_at.date().isoformat(),
+        "date": local_day(decision.decided_at, allowance.region).isoformat(),  # Khabarovsk's
         "proactive": True,
     }
 
