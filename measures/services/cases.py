@@ -718,57 +718,73 @@ def cases_data_failed(*, refs: list[str], problem: str, now: datetime) -> list[C
     return moved
 
 
-def _assignment_locked(assignment: Assignment) -> Assignment:
-    return (
-        Assignment.objects.select_for_update(of=("self",))
-        .select_related("decision__case", "person", "measure__operator")
-        .get(pk=assignment.pk)
-    )
+def _assignment_move(
+    *,
+    assignment: Assignment,
+    transition: str,
+    source: str,
+    refused: str,
+    logged: str,
+    fact: str,
+    reason: str,
+    officer: Any,
+    now: datetime,
+) -> Assignment:
+    """Move a locked assignment by a declared transition with an officer's reason, in its
+    case's timeline and the federal register's feed. Raises Conflict."""
+    if not reason.strip():
+        raise Conflict(_("Give the reason."), field="reason")
+    with transaction.atomic():
+        locked = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("decision__case", "person", "measure__operator", "region")
+            .get(pk=assignment.pk)
+        )
+        if locked.status != source:
+            raise Conflict(refused)
+        getattr(locked, transition)()
+        locked.save(update_fields=["status"])
+        case_entry_add(
+            locked.decision.case,
+            CaseEntryKind.COMMENT,
+            now=now,
+            actor=officer,
+            text=logged % {"reason": reason},
+        )
+        if locked.person.snils:
+            publish(ASSIGNMENT_EVENT, {"fact": federal_fact(locked, fact)})
+    return locked
 
 
 def assignment_suspend(
     *, assignment: Assignment, reason: str, officer: Any, now: datetime
 ) -> Assignment:
     """Suspend an active assignment with a reason (payments stop). Raises Conflict."""
-    if not reason.strip():
-        raise Conflict(_("Give the reason."), field="reason")
-    with transaction.atomic():
-        locked = _assignment_locked(assignment)
-        if locked.status != AssignmentStatus.ACTIVE:
-            raise Conflict(_("Only an active assignment is suspended."))
-        locked.suspend()
-        locked.save(update_fields=["status"])
-        case_entry_add(
-            locked.decision.case,
-            CaseEntryKind.COMMENT,
-            now=now,
-            actor=officer,
-            text=_("Assignment suspended: %(reason)s") % {"reason": reason},
-        )
-        if locked.person.snils:
-            publish(ASSIGNMENT_EVENT, {"fact": federal_fact(locked, "suspended")})
-    return locked
+    return _assignment_move(
+        assignment=assignment,
+        transition="suspend",
+        source=AssignmentStatus.ACTIVE,
+        refused=_("Only an active assignment is suspended."),
+        logged=_("Assignment suspended: %(reason)s"),
+        fact="suspended",
+        reason=reason,
+        officer=officer,
+        now=now,
+    )
 
 
 def assignment_resume(
     *, assignment: Assignment, reason: str, officer: Any, now: datetime
 ) -> Assignment:
     """Resume a suspended assignment (payments go on, arrears included). Raises Conflict."""
-    if not reason.strip():
-        raise Conflict(_("Give the reason."), field="reason")
-    with transaction.atomic():
-        locked = _assignment_locked(assignment)
-        if locked.status != AssignmentStatus.SUSPENDED:
-            raise Conflict(_("Only a suspended assignment is resumed."))
-        locked.resume()
-        locked.save(update_fields=["status"])
-        case_entry_add(
-            locked.decision.case,
-            CaseEntryKind.COMMENT,
-            now=now,
-            actor=officer,
-            text=_("Assignment resumed: %(reason)s") % {"reason": reason},
-        )
-        if locked.person.snils:
-            publish(ASSIGNMENT_EVENT, {"fact": federal_fact(locked, "resumed")})
-    return locked
+    return _assignment_move(
+        assignment=assignment,
+        transition="resume",
+        source=AssignmentStatus.SUSPENDED,
+        refused=_("Only a suspended assignment is resumed."),
+        logged=_("Assignment resumed: %(reason)s"),
+        fact="resumed",
+        reason=reason,
+        officer=officer,
+        now=now,
+    )
