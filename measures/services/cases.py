@@ -161,6 +161,11 @@ def cases_for_life_event(*, life_event_id: int, now: datetime) -> list[Case]:
     if event is None or event.status != LifeEventStatus.ACTIVE:
         return []
     subject = event.person
+    # A corrected event keeps its original's trigger: its cases are the original's (found
+    # again, not opened twice); what the correction changes is for recalculation.
+    root = event
+    while root.corrects_id is not None:
+        root = LifeEvent.objects.get(pk=root.corrects_id)
     measures = measures_in_force(on=event.occurred_on, region_code=subject.region_id).filter(
         trigger_events__contains=[event.kind]
     )
@@ -171,7 +176,7 @@ def cases_for_life_event(*, life_event_id: int, now: datetime) -> list[Case]:
                 person=person,
                 measure=measure,
                 trigger_kind=TriggerKind.LIFE_EVENT,
-                trigger_key=f"life_event:{event.pk}",
+                trigger_key=f"life_event:{root.pk}",
                 as_of=event.occurred_on,
                 life_event=event,
                 now=now,

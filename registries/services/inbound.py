@@ -90,6 +90,8 @@ class _Applying:
         self.document: dict[str, Any] = inbound.payload
         self.effects: list[dict[str, Any]] = []
         self.persons: dict[str, int] = {}
+        # A correction's persons registered by the original, by role: the same people again.
+        self.registered_before: dict[str, int] = {}
 
     @property
     def act(self) -> dict[str, Any]:
@@ -159,6 +161,19 @@ class _Applying:
         """The person the data names, registered if new. `by_name=False` (a newborn) matches
         only a SNILS: two babies of one name and birthday are two children."""
         person = self.match(role, data) if by_name or data.get("snils") else None
+        if person is None and role in self.registered_before:
+            # The original registered this person: a correction fixes them, not a new one.
+            person = Person.objects.get(pk=self.registered_before[role])
+            name = data["name"]
+            self.change(
+                person,
+                {
+                    "last_name": name["last"],
+                    "first_name": name["first"],
+                    "patronymic": name.get("patronymic", ""),
+                    "birth_date": date.fromisoformat(data["birth_date"]),
+                },
+            )
         if person is None:
             region = data.get("region_code") or self.act.get("region_code")
             if not region or not Region.objects.filter(pk=region).exists():
@@ -312,7 +327,7 @@ def _birth(a: _Applying) -> None:
         else None
     )
     twin = _same_child(mother, subjects["child"])
-    if twin is not None:
+    if twin is not None and twin != a.registered_before.get("child"):
         raise NeedsReview(
             _("The mother already has a child of that name born that day."),
             role="child",
@@ -553,6 +568,13 @@ def _apply(inbound: InboundEvent) -> dict[str, Any]:
             )
     reason = _("Corrected by %(id)s") % {"id": inbound.event_id}
     undone = _undo(original, reason) if original is not None else []
+    if original is not None:
+        created = {
+            e["person"] for e in original.result.get("effects", []) if e["op"] == "person_created"
+        }
+        applying.registered_before = {
+            role: pk for role, pk in original.result.get("persons", {}).items() if pk in created
+        }
     if not inbound.cancelled:
         applier = APPLIERS[(inbound.contract, inbound.event_type)]
         applier(applying)

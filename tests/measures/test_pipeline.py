@@ -190,3 +190,23 @@ def test_an_answer_that_never_comes_flags_the_case_for_an_officer(client, mother
     flagged = Case.objects.get(pk=case.pk)
     assert flagged.status == CaseStatus.REVIEW and flagged.decision_due_at is not None
     assert "deadline" in flagged.summary or "срок" in flagged.summary
+
+
+def test_a_corrected_birth_act_grants_nothing_twice_and_keeps_the_child(client, mother):
+    born(client, mother, event_id="b-1")
+    zags = ExternalSystem.objects.get(code="zags-27")
+    correction = birth(
+        "b-1-fix",
+        person("Иванова", "Мария", "1994-03-02", snils=MOTHER_SNILS, sex="F"),
+        person("Иванов", "Павел", "2026-11-01", sex="M"),  # the child's name corrected
+        corrects_event_id="b-1",
+    )
+    assert post(client, CIVIL, correction, zags).status_code == 202
+
+    from registries.models import Person
+
+    children = Person.objects.filter(relations_to__from_person=mother)
+    assert [c.first_name for c in children] == ["Павел"]  # the same child, renamed
+    granted = Decision.objects.filter(case__measure__code="federal.birth_allowance")
+    assert granted.count() == 1
+    assert Assignment.objects.filter(decision__in=granted).count() == 1
