@@ -28,7 +28,7 @@ from integration.models import (
 )
 from integration.services import complaints, inbox, interagency, publication
 from integration.services.http import circuit_reset
-from platform_core.admin import ScopedAdmin
+from platform_core.admin import ReadOnlyAdmin, RecordAdmin, ScopedAdmin
 from platform_core.errors import DomainError
 
 
@@ -63,7 +63,7 @@ class ExternalSystemAdmin(ScopedAdmin):
 
 
 @admin.register(InboundEvent)
-class InboundEventAdmin(ScopedAdmin):
+class InboundEventAdmin(RecordAdmin):
     list_display = [
         "event_id",
         "system",
@@ -79,12 +79,6 @@ class InboundEventAdmin(ScopedAdmin):
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in InboundEvent._meta.fields]
     actions = ["replay"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     @admin.action(
         permissions=["operate"],
@@ -105,19 +99,6 @@ class InboundEventAdmin(ScopedAdmin):
             % {"count": replayed},
             messages.SUCCESS,
         )
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    """A log: seen, never added, changed or deleted by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 def _done(admin_: admin.ModelAdmin, request: HttpRequest, done: int, failed: list[str]) -> None:

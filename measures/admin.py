@@ -38,7 +38,7 @@ from measures.rules import FACTS
 from measures.selectors import entitlement_explanation
 from measures.services import cases
 from measures.services.rules import rule_version_preview, rule_version_publish
-from platform_core.admin import ScopedAdmin
+from platform_core.admin import RecordAdmin, ScopedAdmin
 from platform_core.errors import DomainError
 from platform_core.scoping import has_access, scope_queryset
 from registries.models import Person
@@ -228,7 +228,7 @@ class CaseEntryInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdmin):
+class CaseAdmin(RecordAdmin):
     """Cases of the officer's territory; status changes only through the services (API)."""
 
     list_display = [
@@ -250,12 +250,6 @@ class CaseAdmin(ScopedAdmin):
     inlines = [CaseEntryInline]
     actions = ["take"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_operate_permission(self, request: HttpRequest) -> bool:
         # Officers take cases by their organisation's power to assign measures.
         return has_access(Case, user=request.user, action="change")
@@ -275,7 +269,7 @@ class CaseAdmin(ScopedAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ScopedAdmin):
+class DecisionAdmin(RecordAdmin):
     list_display = [
         "number",
         "outcome",
@@ -289,41 +283,23 @@ class DecisionAdmin(ScopedAdmin):
     search_fields = ["number"]
     readonly_fields = [f.name for f in Decision._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Assignment)
-class AssignmentAdmin(ScopedAdmin):
+class AssignmentAdmin(RecordAdmin):
     list_display = ["id", "person", "measure", "amount", "active_from", "active_to", "status"]
     list_filter = ["status", "measure"]
     search_fields = ["person__last_name", "person__snils"]
     list_select_related = ["person", "measure"]
     readonly_fields = [f.name for f in Assignment._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Application)
-class ApplicationAdmin(ScopedAdmin):
+class ApplicationAdmin(RecordAdmin):
     list_display = ["id", "person", "applicant", "measure", "channel", "status", "submitted_at"]
     list_filter = ["status", "channel", "measure"]
     search_fields = ["person__last_name", "person__snils"]
     list_select_related = ["person", "applicant", "measure"]
     readonly_fields = [f.name for f in Application._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # recorded through the API or the citizen's portal, checked by services
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ContractStepInline(admin.TabularInline):
@@ -341,7 +317,7 @@ class ContractAssistanceInline(admin.TabularInline):
 
 
 @admin.register(SocialContract)
-class SocialContractAdmin(ScopedAdmin):
+class SocialContractAdmin(RecordAdmin):
     """Social contracts; drawn up, signed and closed through the API's services."""
 
     list_display = ["number", "person", "subject", "term_from", "term_to", "status"]
@@ -350,9 +326,3 @@ class SocialContractAdmin(ScopedAdmin):
     list_select_related = ["person"]
     readonly_fields = [f.name for f in SocialContract._meta.fields]
     inlines = [ContractStepInline, ContractAssistanceInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

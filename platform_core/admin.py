@@ -100,6 +100,24 @@ class ScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class RecordAdmin(ScopedAdmin):
+    """Rows that services write (cases, decisions, the inbox...): seen and acted on through
+    actions, never added or deleted by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(RecordAdmin):
+    """A log: not even changed by hand."""
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "timezone", "federal_district"]

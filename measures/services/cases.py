@@ -42,7 +42,7 @@ from measures.enums import (
 )
 from measures.models import Assignment, Case, CaseEntry, Decision, Measure
 from measures.rules import rule_evaluate
-from measures.rules.sources import PersonFactSource
+from measures.rules.sources import PersonFactSource, months_before
 from measures.selectors import measures_in_force, rule_version_in_force
 from measures.services.entitlements import (
     CompiledRules,
@@ -629,9 +629,11 @@ def _subject(person: Person) -> dict[str, Any]:
 
 
 def _months_before(as_of: date, months: int) -> dict[str, str]:
-    last = _add_months(as_of.replace(day=1), -1)
-    first = _add_months(as_of.replace(day=1), -months)
-    return {"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}
+    """The period of `months` whole months before the month of as_of, as YYYY-MM."""
+    return {
+        "from": f"{months_before(as_of, months):%Y-%m}",
+        "to": f"{months_before(as_of, 1):%Y-%m}",
+    }
 
 
 def case_request_data(case: Case, evaluated: CaseEvaluation, *, now: datetime) -> list[str]:

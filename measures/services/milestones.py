@@ -28,7 +28,7 @@ from measures.enums import (
     TriggerKind,
 )
 from measures.models import Assignment, Case
-from measures.rules.sources import PersonFactSource
+from measures.rules.sources import PersonFactSource, years_before
 from measures.selectors import rule_version_in_force
 from measures.services.cases import (
     ASSIGNMENT_EVENT,
@@ -59,17 +59,10 @@ class DayReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def _born(day: date, years: int) -> Q:
     """Born `years` before day; on 28 February of a common year, those born on 29 February
     too (their birthday is that day)."""
-    dates = [_years_before(day, years)]
+    dates = [years_before(day, years)]
     leap_birthday = calendar.isleap(day.year - years) and not calendar.isleap(day.year)
     if (day.month, day.day) == (2, 28) and leap_birthday:
         dates.append(date(day.year - years, 2, 29))
