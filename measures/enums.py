@@ -136,6 +136,15 @@ class TriggerKind(models.TextChoices):
     LIFE_EVENT = "life_event", _("Life event")
     APPLICATION = "application", _("Application")
     MILESTONE = "milestone", _("Age or period milestone")
+    RECALCULATION = "recalculation", _("Recalculation")
+
+
+class RecalculationCause(models.TextChoices):
+    """Why an assignment is worked out again."""
+
+    CORRECTION = "correction", _("A life event was corrected")
+    CANCELLATION = "cancellation", _("A life event was cancelled")
+    PARAMETERS = "parameters", _("The measure's rules or amounts changed")
 
 
 class CaseEntryKind(models.TextChoices):

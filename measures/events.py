@@ -10,6 +10,10 @@ from measures.services.cases import (
     cases_for_life_event,
     life_event_consequences,
 )
+from measures.services.recalculation import (
+    recalculations_for_cancellation,
+    recalculations_for_correction,
+)
 from platform_core.bus import Event, subscribe
 
 
@@ -23,6 +27,22 @@ def open_cases(event: Event) -> None:
 def end_assignments(event: Event) -> None:
     """A recorded death ends the person's assignments (paid to the day of death)."""
     life_event_consequences(life_event_id=event.payload["life_event_id"], now=timezone.now())
+
+
+@subscribe("registries.life_event_corrected", name="measures.recalculate_corrected")
+def recalculate_corrected(event: Event) -> None:
+    """A life event was corrected: what its original granted is worked out again."""
+    recalculations_for_correction(life_event_id=event.payload["life_event_id"], now=timezone.now())
+
+
+@subscribe("registries.life_event_cancelled", name="measures.recalculate_cancelled")
+def recalculate_cancelled(event: Event) -> None:
+    """A life event was cancelled: what it granted goes to an officer to revoke."""
+    recalculations_for_cancellation(
+        life_event_id=event.payload["life_event_id"],
+        reason=event.payload.get("reason", ""),
+        now=timezone.now(),
+    )
 
 
 @subscribe("registries.data_received", name="measures.data_arrived")

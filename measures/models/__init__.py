@@ -1,4 +1,11 @@
-from measures.models.cases import Application, Assignment, Case, CaseEntry, Decision
+from measures.models.cases import (
+    Application,
+    Assignment,
+    Case,
+    CaseEntry,
+    Decision,
+    Recalculation,
+)
 from measures.models.catalogue import ChannelPolicy, FunctionTransfer, Measure
 from measures.models.contracts import ContractAssistance, ContractStep, SocialContract
 from measures.models.rules import Entitlement, RuleVersion
@@ -15,6 +22,7 @@ __all__ = [
     "Entitlement",
     "FunctionTransfer",
     "Measure",
+    "Recalculation",
     "RuleVersion",
     "SocialContract",
 ]

@@ -23,6 +23,7 @@ from measures.enums import (
     CaseStatus,
     Channel,
     DecisionOutcome,
+    RecalculationCause,
     TriggerKind,
 )
 from measures.models.catalogue import Measure
@@ -331,6 +332,84 @@ class Assignment(models.Model):
         target=AssignmentStatus.TERMINATED,
     )
     def terminate(self) -> None: ...
+
+
+class Recalculation(models.Model):
+    """An assignment worked out again from a date: a corrected or cancelled life event, or
+    rules changed retroactively. Opened with its case (trigger `recalculation:<assignment>:
+    <cause>`); applied when that case is decided: the assignment is cut at the day before
+    `effective_from` and, on a grant, replaced by a new one on the new terms. `difference` is
+    what the new terms owe minus what the old ones owed from `effective_from` to `computed_to`
+    (the day it was applied): arrears when positive, an overpayment when negative, for the
+    treasury (docs/decisions.md §12).
+    """
+
+    assignment = models.ForeignKey(
+        Assignment,
+        on_delete=models.PROTECT,
+        related_name="recalculations",
+        verbose_name=_("assignment recalculated"),
+    )
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, related_name="recalculation", verbose_name=_("case")
+    )
+    cause = models.CharField(_("cause"), max_length=16, choices=RecalculationCause.choices)
+    effective_from = models.DateField(_("effective from"))
+    replacement = models.OneToOneField(
+        Assignment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("replacement assignment"),
+    )
+    old_amount = models.DecimalField(
+        _("old amount, RUB"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    new_amount = models.DecimalField(
+        _("new amount, RUB"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    difference = models.DecimalField(
+        _("difference, RUB"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Arrears when positive, an overpayment when negative."),
+    )
+    computed_to = models.DateField(_("difference counted to"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    jurisdiction = Jurisdiction(
+        region="case__region",
+        municipality="case__person__municipality",
+        change=Power.ASSIGN_MEASURES,
+    )
+
+    class Meta:
+        verbose_name = _("recalculation")
+        verbose_name_plural = _("recalculations")
+        ordering = ["-created_at"]
+        constraints = [
+            # An assignment is replaced once: a second change recalculates its replacement.
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(applied_at__isnull=False),
+                name="recalculation_applied_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(cause__in=RecalculationCause.values), name="recalculation_cause_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(applied_at__isnull=True)
+                | Q(difference__isnull=False, computed_to__isnull=False),
+                name="recalculation_applied_has_difference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.cause} {self.effective_from}"
 
 
 class Application(models.Model):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,12 +39,14 @@ from measures.enums import (
     Outcome,
     PayeeRole,
     ProvisionKind,
+    RecalculationCause,
     TriggerKind,
 )
-from measures.models import Assignment, Case, CaseEntry, Decision, Measure
+from measures.models import Assignment, Case, CaseEntry, Decision, Measure, Recalculation
 from measures.rules import rule_evaluate
 from measures.rules.sources import PersonFactSource, months_before
 from measures.selectors import measures_in_force, rule_version_in_force
+from measures.services.dues import amount_due
 from measures.services.entitlements import (
     CompiledRules,
     MeasureOutcome,
@@ -62,6 +65,7 @@ CASE_DECIDED_EVENT = "measures.case_decided"
 CASE_OFFERED_EVENT = "measures.case_offered"
 CASE_CLOSED_EVENT = "measures.case_closed"
 ASSIGNMENT_EVENT = "measures.assignment_changed"
+RECALCULATED_EVENT = "measures.assignment_recalculated"
 PERIODIC = [ProvisionKind.CASH_MONTHLY, ProvisionKind.CASH_QUARTERLY, ProvisionKind.CASH_ANNUAL]
 
 
@@ -250,7 +254,7 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 )
                 return case
             # The officer's clock starts now: it is theirs to get what is missing.
-            _start_deadline(case, now)
+            case_deadline_start(case, now)
             case_move(
                 case,
                 "to_review",
@@ -260,12 +264,29 @@ def case_work(*, case_id: int, now: datetime) -> Case:
             )
             return case
         applied = case.trigger_kind == TriggerKind.APPLICATION
+        recalculating = case.trigger_kind == TriggerKind.RECALCULATION
+        if recalculating and result.outcome == Outcome.INELIGIBLE:
+            # Taking a right away is an officer's decision (two officers: it is proactive).
+            case_deadline_start(case, now)
+            case_move(
+                case,
+                "to_review",
+                now=now,
+                why=_(
+                    "After the change the conditions are not met: an officer decides "
+                    "whether the right is revoked."
+                ),
+            )
+            return case
+        if recalculating and _unchanged(case, result):
+            case_move(case, "close", now=now, why=_("The recalculation changes nothing."))
+            return case
         if result.outcome == Outcome.INELIGIBLE and not applied:
             case_move(
                 case, "no_right", now=now, why=_("The conditions of the measure are not met.")
             )
             return case
-        _start_deadline(case, now)
+        case_deadline_start(case, now)
         if result.outcome == Outcome.INELIGIBLE:  # an application refused: an outcome, explained
             decision_take(
                 case=case,
@@ -275,7 +296,7 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 outcome=DecisionOutcome.REFUSE,
             )
             return case
-        if case.measure.mode != AssignmentMode.PROACTIVE and not applied:
+        if case.measure.mode != AssignmentMode.PROACTIVE and not (applied or recalculating):
             case_move(
                 case,
                 "offer",
@@ -292,12 +313,12 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 decision_take(case=case, evaluated=evaluated, automatic=True, now=now)
         except Conflict as exc:  # assigned already over the period: an officer looks
             case = case_lock(case.pk, allowed=[CaseStatus.OPEN])  # as it was before the try
-            _start_deadline(case, now)
+            case_deadline_start(case, now)
             case_move(case, "to_review", now=now, why=str(exc.message))
     return case
 
 
-def _start_deadline(case: Case, now: datetime) -> None:
+def case_deadline_start(case: Case, now: datetime) -> None:
     case.data_complete_at = now
     case.decision_due_at = deadline_at(
         moment=now, working_days=case.measure.decision_days, tz=case.region.timezone
@@ -315,6 +336,11 @@ def _period(case: Case, result: MeasureOutcome) -> tuple[date, date | None]:
     start = case.as_of
     if case.measure.provision not in PERIODIC:
         return start, start
+    if case.trigger_kind == TriggerKind.RECALCULATION:
+        recalculation = case.recalculation
+        replaced = recalculation.assignment
+        if recalculation.cause == RecalculationCause.PARAMETERS and replaced.active_from < start:
+            return start, replaced.active_to  # new terms for the rest of the same period
     if result.period_months:
         return start, _add_months(start, result.period_months) - timedelta(days=1)
     return start, None
@@ -323,6 +349,14 @@ def _period(case: Case, result: MeasureOutcome) -> tuple[date, date | None]:
 def local_day(moment: datetime, region: Any) -> date:
     """The date in the region's own time zone."""
     return timezone.localtime(moment, ZoneInfo(region.timezone)).date()
+
+
+def _unchanged(case: Case, result: MeasureOutcome) -> bool:
+    """A recalculation whose new terms are the replaced assignment's for the days it covers."""
+    replaced = case.recalculation.assignment
+    start, end = _period(case, result)
+    same = (result.amount, end) == (replaced.amount, replaced.active_to)
+    return same and start >= replaced.active_from
 
 
 def _number(case: Case, now: datetime) -> str:
@@ -394,7 +428,9 @@ def decision_take(
     ):
         application.done()
         application.save(update_fields=["status"])
-    if outcome == DecisionOutcome.GRANT:
+    if case.trigger_kind == TriggerKind.RECALCULATION:
+        assignment_replace(recalculation=case.recalculation, decision=decision, now=now)
+    elif outcome == DecisionOutcome.GRANT:
         assignment_create(decision=decision, now=now)
     publish(
         CASE_DECIDED_EVENT,
@@ -434,6 +470,82 @@ def assignment_create(*, decision: Decision, now: datetime) -> Assignment:
     if case.person.snils:  # the federal register knows people by SNILS
         publish(ASSIGNMENT_EVENT, {"fact": federal_fact(assignment, "assigned")})
     return assignment
+
+
+def assignment_replace(
+    *, recalculation: Recalculation, decision: Decision, now: datetime
+) -> Assignment | None:
+    """Apply a decided recalculation: the old assignment ends the day before the new terms
+    take effect (on its first day if they replace it wholly); a grant assigns the new terms;
+    the difference of what both owe up to today is kept for the treasury. Raises Conflict."""
+    old = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("decision__case", "person", "measure__operator", "region")
+        .get(pk=recalculation.assignment_id)
+    )
+    if Recalculation.objects.filter(assignment=old, applied_at__isnull=False).exists():
+        raise Conflict(_("This assignment was recalculated already; recalculate its successor."))
+    effective, provision = recalculation.effective_from, old.measure.provision
+    until = local_day(now, old.region)
+    owed_before = amount_due(
+        amount=old.amount,
+        provision=provision,
+        start=max(old.active_from, effective),
+        end=old.active_to,
+        until=until,
+    )
+    if old.active_to is None or old.active_to >= effective:
+        old.active_to = max(old.active_from, effective - timedelta(days=1))
+    if old.status != AssignmentStatus.TERMINATED:
+        old.terminate()
+    old.ended_reason = _("Recalculated from %(day)s by decision %(number)s.") % {
+        "day": effective.isoformat(),
+        "number": decision.number,
+    }
+    old.save(update_fields=["status", "active_to", "ended_reason"])
+    if old.person.snils:
+        publish(ASSIGNMENT_EVENT, {"fact": federal_fact(old, "terminated")})
+    replacement = None
+    owed_now = Decimal("0.00")
+    if decision.outcome == DecisionOutcome.GRANT:
+        replacement = assignment_create(decision=decision, now=now)
+        owed_now = amount_due(
+            amount=replacement.amount,
+            provision=provision,
+            start=replacement.active_from,
+            end=replacement.active_to,
+            until=until,
+        )
+    recalculation.replacement = replacement
+    recalculation.old_amount = old.amount
+    recalculation.new_amount = replacement.amount if replacement else None
+    recalculation.difference = owed_now - owed_before
+    recalculation.computed_to = until
+    recalculation.applied_at = now
+    recalculation.save()
+    case_entry_add(
+        decision.case,
+        CaseEntryKind.COMMENT,
+        now=now,
+        text=_(
+            "Recalculated: %(difference)s RUB to %(day)s (arrears if positive, overpayment "
+            "if negative)."
+        )
+        % {"difference": recalculation.difference, "day": until.isoformat()},
+        data={"recalculation": recalculation.pk, "difference": str(recalculation.difference)},
+    )
+    publish(
+        RECALCULATED_EVENT,
+        {
+            "recalculation": recalculation.pk,
+            "assignment": old.pk,
+            "replacement": replacement.pk if replacement else None,
+            "effective_from": effective.isoformat(),
+            "difference": str(recalculation.difference),
+            "computed_to": until.isoformat(),
+        },
+    )
+    return replacement
 
 
 PERIODICITY = {
@@ -542,7 +654,7 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
             )
             return locked
         if locked.data_complete_at is None:
-            _start_deadline(locked, now)
+            case_deadline_start(locked, now)
         decision_take(
             case=locked,
             evaluated=evaluated,
@@ -714,7 +826,7 @@ def cases_data_failed(*, refs: list[str], problem: str, now: datetime) -> list[C
             )
             if case is None or case.status != CaseStatus.WAITING_DATA:
                 continue
-            _start_deadline(case, now)
+            case_deadline_start(case, now)
             case_move(
                 case,
                 "to_review",

@@ -36,14 +36,17 @@ from platform_core.models import Region
 from platform_core.validators import normalize_snils
 from registries.enums import (
     LifeEventKind,
-    LifeEventStatus,
     RelationBasis,
     RelationKind,
     Sex,
     StatusKind,
 )
 from registries.models import LifeEvent, Person, PersonStatus, Relation
-from registries.services.life_events import life_event_cancel, life_event_record
+from registries.services.life_events import (
+    life_event_cancel,
+    life_event_record,
+    life_event_supersede,
+)
 from registries.services.persons import (
     person_create,
     person_update,
@@ -163,10 +166,9 @@ class _Applying:
         person = self.match(role, data) if by_name or data.get("snils") else None
         if person is None and role in self.registered_before:
             # The original registered this person: a correction fixes them, not a new one.
-            person = Person.objects.get(pk=self.registered_before[role])
             name = data["name"]
-            self.change(
-                person,
+            person = self.change(
+                Person.objects.get(pk=self.registered_before[role]),
                 {
                     "last_name": name["last"],
                     "first_name": name["first"],
@@ -536,10 +538,7 @@ def _supersede(originals: list[int], applying: _Applying, reason: str) -> None:
         if replacement is None:
             life_event_cancel(event=old, reason=reason)
             continue
-        replacement.corrects = old
-        replacement.save(update_fields=["corrects"])
-        old.status = LifeEventStatus.CORRECTED
-        old.save(update_fields=["status"])
+        life_event_supersede(original=old, correction=replacement)
 
 
 def _apply(inbound: InboundEvent) -> dict[str, Any]:

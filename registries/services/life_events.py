@@ -103,12 +103,18 @@ def life_event_correct(
             details={**locked.details, **(details or {})},
         )
         if created:
-            correction.corrects = locked
-            correction.save(update_fields=["corrects"])
-            locked.status = LifeEventStatus.CORRECTED
-            locked.save(update_fields=["status"])
-            publish("registries.life_event_corrected", _payload(correction))
+            life_event_supersede(original=locked, correction=correction)
     return correction
+
+
+def life_event_supersede(*, original: LifeEvent, correction: LifeEvent) -> None:
+    """Mark a locked event corrected by a recorded one (what depends on it is worked out
+    again: `registries.life_event_corrected`)."""
+    correction.corrects = original
+    correction.save(update_fields=["corrects"])
+    original.status = LifeEventStatus.CORRECTED
+    original.save(update_fields=["status"])
+    publish("registries.life_event_corrected", _payload(correction))
 
 
 def life_event_cancel(*, event: LifeEvent, reason: str) -> LifeEvent:

@@ -8,9 +8,12 @@ from decimal import Decimal
 import pytest
 
 from measures.services.catalogue import catalogue_load
+from platform_core.calendar import calendar_load_year
 from registries.enums import SubsistenceGroup
 from registries.models import SubsistenceMinimum
+from tests.measures.births import MOTHER_SNILS
 from tests.measures.families import ON, Families, child_of, income, large_family, person
+from tests.registries.factories import PersonFactory
 
 
 @pytest.fixture
@@ -40,3 +43,18 @@ def families(loaded_catalogue) -> Families:
     child_of(poor, 5)
     income(poor, "15000")
     return Families(mother=mother, single=single, poor=poor)
+
+
+@pytest.fixture
+def mother(loaded_catalogue):
+    for year in (2025, 2026, 2027):  # decision deadlines count working days
+        calendar_load_year(year=year)
+    return PersonFactory(
+        birth_date=date(1994, 3, 2),
+        sex="F",
+        region_id="27",
+        snils=MOTHER_SNILS,
+        last_name="Иванова",
+        first_name="Мария",
+        patronymic="Петровна",
+    )

@@ -17,46 +17,15 @@ from measures.enums import AssignmentStatus, CaseEntryKind, CaseStatus, Decision
 from measures.models import Assignment, Case, CaseEntry, Decision
 from measures.services.cases import cases_for_life_event, local_day
 from platform_core.bus import Event, handler_by_name
-from platform_core.calendar import calendar_load_year
 from platform_core.signing import signature_valid
-from platform_core.validators import snils_from_number
 from registries.enums import LifeEventKind, SubsistenceGroup
-from registries.models import IncomeRecord, LifeEvent, SubsistenceMinimum
-from tests.integration.helpers import CIVIL, birth, make_system, person, post
+from registries.models import IncomeRecord, SubsistenceMinimum
+from tests.integration.helpers import CIVIL, birth, person, post
+from tests.measures.births import MOTHER_SNILS, born
 from tests.measures.families import child_of
 from tests.measures.families import person as resident
-from tests.registries.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MOTHER_SNILS = snils_from_number(200_000_777)
-
-
-@pytest.fixture
-def mother(loaded_catalogue):
-    for year in (2025, 2026, 2027):  # decision deadlines count working days
-        calendar_load_year(year=year)
-    return PersonFactory(
-        birth_date=date(1994, 3, 2),
-        sex="F",
-        region_id="27",
-        snils=MOTHER_SNILS,
-        last_name="Иванова",
-        first_name="Мария",
-        patronymic="Петровна",
-    )
-
-
-def born(client, mother, event_id: str = "b-1", on: str = "2026-11-01"):  # type: ignore[no-untyped-def]
-    zags = make_system()
-    document = birth(
-        event_id,
-        person("Иванова", "Мария", "1994-03-02", snils=MOTHER_SNILS, sex="F"),
-        person("Иванов", "Пётр", on, sex="M"),
-    )
-    response = post(client, CIVIL, document, zags)
-    assert response.status_code == 202, response.content
-    return LifeEvent.objects.get(kind=LifeEventKind.BIRTH, source_event_id=event_id)
 
 
 def test_a_birth_decides_and_assigns_the_proactive_measures_of_the_region(client, mother):
