@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from measures.services.cases import (
+    assignments_end_on_moving,
     cases_data_arrived,
     cases_data_failed,
     cases_for_life_event,
@@ -27,6 +28,13 @@ def open_cases(event: Event) -> None:
 def end_assignments(event: Event) -> None:
     """A recorded death ends the person's assignments (paid to the day of death)."""
     life_event_consequences(life_event_id=event.payload["life_event_id"], now=timezone.now())
+
+
+@subscribe("registries.person_changed", name="measures.end_on_moving")
+def end_on_moving(event: Event) -> None:
+    """A person's region changed: the measures of the region they left end."""
+    if "region" in event.payload["fields"]:
+        assignments_end_on_moving(person_id=event.payload["person_id"], now=timezone.now())
 
 
 @subscribe("registries.life_event_corrected", name="measures.recalculate_corrected")

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,7 @@ from measures.enums import (
     CaseStatus,
     DataOwner,
     DecisionOutcome,
+    MeasureLevel,
     Outcome,
     PayeeRole,
     ProvisionKind,
@@ -667,15 +669,20 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
     return locked
 
 
-def assignments_end(*, person: Person, last_day: date, reason: str, now: datetime) -> int:
+def assignments_end(
+    *, person: Person, last_day: date, reason: str, now: datetime, only: Q | None = None
+) -> int:
     """End the person's assignments after last_day (a death: paid to the day of death),
-    and close their open cases; each change in its case's timeline. Returns how many ended."""
+    and close their open cases; `only` those of the measures and regions it selects. Each
+    change is in its case's timeline. Returns how many ended."""
+    only = only or Q()
     ended = 0
     with transaction.atomic():
         for assignment in (
-            Assignment.objects.select_for_update()
+            Assignment.objects.select_for_update(of=("self",))
             .select_related("decision__case")
-            .filter(person=person, status__in=[AssignmentStatus.ACTIVE, AssignmentStatus.SUSPENDED])
+            .filter(only, person=person)
+            .filter(status__in=[AssignmentStatus.ACTIVE, AssignmentStatus.SUSPENDED])
             .exclude(active_to__lt=last_day)
         ):
             if assignment.active_from > last_day:
@@ -695,11 +702,27 @@ def assignments_end(*, person: Person, last_day: date, reason: str, now: datetim
             if person.snils:
                 publish(ASSIGNMENT_EVENT, {"fact": federal_fact(assignment, "terminated")})
             ended += 1
-        for case in Case.objects.select_for_update().filter(
-            person=person, status__in=OPEN_CASE_STATUSES
+        for case in Case.objects.select_for_update(of=("self",)).filter(
+            only, person=person, status__in=OPEN_CASE_STATUSES
         ):
             case_move(case, "close", now=now, why=reason)
     return ended
+
+
+def assignments_end_on_moving(*, person_id: int, now: datetime) -> int:
+    """A person moved to another region: the measures of the region (and municipalities)
+    they left end, paid to the day the move was recorded; federal ones go on."""
+    person = Person.objects.filter(pk=person_id).select_related("region").first()
+    if person is None:
+        return 0
+    return assignments_end(
+        person=person,
+        last_day=local_day(now, person.region),
+        reason=_("Moved out of the region."),
+        now=now,
+        only=Q(measure__level__in=[MeasureLevel.REGIONAL, MeasureLevel.MUNICIPAL])
+        & ~Q(region_id=person.region_id),
+    )
 
 
 def life_event_consequences(*, life_event_id: int, now: datetime) -> int:
