@@ -31,6 +31,7 @@ from measures.models import (
     Entitlement,
     FunctionTransfer,
     Measure,
+    Recalculation,
     RuleVersion,
     SocialContract,
 )
@@ -291,6 +292,24 @@ class AssignmentAdmin(RecordAdmin):
     search_fields = ["person__last_name", "person__snils"]
     list_select_related = ["person", "measure"]
     readonly_fields = [f.name for f in Assignment._meta.fields]
+
+
+@admin.register(Recalculation)
+class RecalculationAdmin(RecordAdmin):
+    list_display = [
+        "id",
+        "assignment",
+        "cause",
+        "effective_from",
+        "old_amount",
+        "new_amount",
+        "difference",
+        "applied_at",
+    ]
+    list_filter = ["cause"]
+    search_fields = ["case__person__last_name", "case__person__snils"]
+    list_select_related = ["assignment__measure", "case"]
+    readonly_fields = [f.name for f in Recalculation._meta.fields]
 
 
 @admin.register(Application)
