@@ -55,6 +55,14 @@ CASES = [
     "measures.contractstep",
     "measures.contractassistance",
 ]
+# Money owed and paid (written by the payroll only).
+TREASURY = [
+    "treasury.accrual",
+    "treasury.payment",
+    "treasury.paymentbatch",
+    "treasury.ledgerentry",
+    "treasury.posting",
+]
 # What citizens were told, on which channel, and how the sending went.
 NOTIFICATIONS = ["contact_center.notification"]
 
@@ -69,7 +77,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "integration.datarequest": ("view",),
         "integration.datacomplaint": ("view", "add"),
         # Cases change only through their services (API), never by editing rows.
-        **{m: ("view",) for m in CASES},
+        **{m: ("view",) for m in CASES + TREASURY},
         **{m: ("view",) for m in NOTIFICATIONS},
     },
     Role.SUPERVISOR: {
@@ -81,7 +89,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "integration.datarequest": ("view",),
         "integration.datacomplaint": ("view", "add"),
         **{m: ("view", "change") for m in CASES},
-        **{m: ("view",) for m in NOTIFICATIONS},
+        **{m: ("view",) for m in NOTIFICATIONS + TREASURY},
         # A measure names its establishing authority and operator.
         "platform_core.organisation": ("view",),
     },
@@ -115,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             + DATA_REQUESTS
             + CASES
             + NOTIFICATIONS
+            + TREASURY
         },
         "platform_core.personalfileview": ("view",),
         "platform_core.organisation": ("view",),

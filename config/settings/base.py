@@ -258,6 +258,12 @@ SMS_GATEWAY_SECRET = env("SMS_GATEWAY_SECRET", "")
 SMS_GATEWAY_TIMEOUT_SECONDS = float(env("SMS_GATEWAY_TIMEOUT_SECONDS", "10"))
 # A failed e-mail or SMS is tried again after base x 2^(n-1) seconds (at most max), up to
 # max attempts; a sending run holds a notification for the lease so no other run sends it.
+# Treasury: the first month the platform pays (earlier months were paid by the systems it
+# replaced), the day of the month payments go out, and where payment files are written.
+TREASURY_FIRST_PERIOD = env("TREASURY_FIRST_PERIOD", "2026-01-01")
+TREASURY_PAY_DAY = int(env("TREASURY_PAY_DAY", "20"))
+TREASURY_FILES_DIR = Path(env("TREASURY_FILES_DIR", str(DATA_DIR / "payments")))
+
 NOTIFICATIONS_MAX_ATTEMPTS = int(env("NOTIFICATIONS_MAX_ATTEMPTS", "6"))
 NOTIFICATIONS_RETRY_BASE_SECONDS = float(env("NOTIFICATIONS_RETRY_BASE_SECONDS", "60"))
 NOTIFICATIONS_RETRY_MAX_SECONDS = float(env("NOTIFICATIONS_RETRY_MAX_SECONDS", "3600"))

@@ -1,0 +1,315 @@
+"""Money owed and paid: accruals per assignment and period, payments in batches for the banks,
+and an append-only double-entry ledger by budget source and measure (docs/decisions.md §13).
+
+The database holds the invariants: one regular accrual per (assignment, period); one payment
+per (assignment, period) unless the bank returned it; postings never change and every ledger
+entry balances (triggers in the migration); a batch is approved by someone other than who
+formed it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from measures.models import Assignment, Measure
+from platform_core.enums import Power
+from platform_core.scoping import Jurisdiction
+from registries.models import Person
+from treasury.enums import (
+    AccrualKind,
+    BatchStatus,
+    BudgetSource,
+    LedgerAccount,
+    LedgerEntryKind,
+    PaymentChannel,
+    PaymentStatus,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def _region() -> models.ForeignKey:
+    return models.ForeignKey(
+        "platform_core.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
+    )
+
+
+class LedgerEntry(models.Model):
+    """One balanced set of postings (a journal entry) of one region."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=LedgerEntryKind.choices)
+    region = _region()
+    period = models.DateField(_("period"))
+    at = models.DateTimeField(_("at"))
+    description = models.CharField(_("description"), max_length=300)
+
+    jurisdiction = Jurisdiction(region="region", view=Power.PAY_MEASURES, change=Power.PAY_MEASURES)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=LedgerEntryKind.values), name="ledger_entry_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.region_id} {self.period:%Y-%m}"
+
+
+class Posting(models.Model):
+    """A debit or a credit of an account, by budget source and measure."""
+
+    entry = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="postings", verbose_name=_("entry")
+    )
+    account = models.CharField(_("account"), max_length=16, choices=LedgerAccount.choices)
+    source = models.CharField(_("budget source"), max_length=16, choices=BudgetSource.choices)
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="+", verbose_name=_("measure")
+    )
+    debit = models.DecimalField(_("debit, RUB"), default=0, **MONEY)
+    credit = models.DecimalField(_("credit, RUB"), default=0, **MONEY)
+
+    jurisdiction = Jurisdiction(
+        region="entry__region", view=Power.PAY_MEASURES, change=Power.PAY_MEASURES
+    )
+
+    class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        ordering = ["entry", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),
+                name="posting_one_side",
+            ),
+            models.CheckConstraint(
+                condition=Q(account__in=LedgerAccount.values), name="posting_account_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=BudgetSource.values), name="posting_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.debit or -self.credit}"
+
+
+class PaymentBatch(models.Model):
+    """A payment register (выплатной реестр) of one region, budget source, channel and date."""
+
+    uuid = models.UUIDField(_("batch id"), default=uuid.uuid4, unique=True, editable=False)
+    region = _region()
+    source = models.CharField(_("budget source"), max_length=16, choices=BudgetSource.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=PaymentChannel.choices)
+    period = models.DateField(_("period"))
+    pay_date = models.DateField(_("payment date"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.FORMED
+    )
+    count = models.PositiveIntegerField(_("payments"), default=0)
+    total = models.DecimalField(_("total, RUB"), default=0, **MONEY)
+    checksum = models.CharField(_("file checksum (SHA-256)"), max_length=64, blank=True)
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    formed_at = models.DateTimeField(_("formed at"))
+    formed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("formed by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    jurisdiction = Jurisdiction(region="region", view=Power.PAY_MEASURES, change=Power.PAY_MEASURES)
+
+    class Meta:
+        verbose_name = _("payment batch")
+        verbose_name_plural = _("payment batches")
+        ordering = ["-formed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=BatchStatus.values), name="batch_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True)
+                | Q(formed_by__isnull=True)
+                | ~Q(approved_by=F("formed_by")),
+                name="batch_maker_is_not_checker",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.source} {self.channel} {self.pay_date}"
+
+
+class Payment(models.Model):
+    """What is paid to a recipient for an assignment and period, and the details it was paid
+    on as they were then (later changes never rewrite it)."""
+
+    uuid = models.UUIDField(_("payment id"), default=uuid.uuid4, unique=True, editable=False)
+    batch = models.ForeignKey(
+        PaymentBatch, on_delete=models.PROTECT, related_name="payments", verbose_name=_("batch")
+    )
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="payments", verbose_name=_("assignment")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="payments", verbose_name=_("recipient")
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="+", verbose_name=_("measure")
+    )
+    region = _region()
+    source = models.CharField(_("budget source"), max_length=16, choices=BudgetSource.choices)
+    period = models.DateField(_("period"))
+    amount = models.DecimalField(_("amount, RUB"), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.FORMED
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=PaymentChannel.choices)
+    recipient_name = models.CharField(_("recipient"), max_length=300)
+    snils = models.CharField(_("SNILS"), max_length=11, blank=True)
+    bic = models.CharField(_("bank BIC"), max_length=9, blank=True)
+    account = models.CharField(_("bank account"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    status_at = models.DateTimeField(_("status since"), null=True, blank=True)
+    return_reason = models.CharField(_("why returned"), max_length=100, blank=True)
+
+    jurisdiction = Jurisdiction(
+        region="region", municipality="person__municipality", change=Power.PAY_MEASURES
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Never twice: one payment per assignment and period, unless the bank returned it.
+            models.UniqueConstraint(
+                fields=["assignment", "period"],
+                condition=~Q(status=PaymentStatus.RETURNED),
+                name="payment_once_per_assignment_period",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentStatus.values), name="payment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(channel=PaymentChannel.ACCOUNT) & ~Q(account="") & ~Q(bic=""))
+                | (Q(channel=PaymentChannel.POST) & ~Q(address="")),
+                name="payment_has_details",
+            ),
+        ]
+        indexes = [models.Index(fields=["batch", "status"], name="payment_by_batch")]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.period:%Y-%m} {self.amount}"
+
+
+class Accrual(models.Model):
+    """What an assignment owes for a period (a month; a quarter or a year where the measure is
+    paid so), or a correction of such an accrual after the assignment's period changed."""
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="accruals", verbose_name=_("assignment")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="accruals", verbose_name=_("recipient")
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="+", verbose_name=_("measure")
+    )
+    region = _region()
+    source = models.CharField(_("budget source"), max_length=16, choices=BudgetSource.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=AccrualKind.choices)
+    period = models.DateField(_("period"), help_text=_("The first day of the period's month."))
+    day_from = models.DateField(_("for days from"))
+    day_to = models.DateField(_("for days to"))
+    rate = models.DecimalField(_("assigned amount, RUB"), **MONEY)
+    amount = models.DecimalField(_("amount, RUB"), **MONEY)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects"),
+    )
+    accrued_in = models.DateField(_("accrued in the payroll of"))
+    created_at = models.DateTimeField(_("created at"))
+    ledger_entry = models.ForeignKey(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accruals",
+        verbose_name=_("ledger entry"),
+    )
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accruals",
+        verbose_name=_("payment"),
+    )
+
+    jurisdiction = Jurisdiction(
+        region="region", municipality="person__municipality", change=Power.PAY_MEASURES
+    )
+
+    class Meta:
+        verbose_name = _("accrual")
+        verbose_name_plural = _("accruals")
+        ordering = ["-period", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "period"],
+                condition=Q(kind=AccrualKind.REGULAR),
+                name="accrual_once_per_assignment_period",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind=AccrualKind.REGULAR) & Q(corrects__isnull=True))
+                | (Q(kind=AccrualKind.CORRECTION) & Q(corrects__isnull=False)),
+                name="accrual_correction_names_original",
+            ),
+            models.CheckConstraint(
+                condition=Q(day_to__gte=F("day_from")),
+                name="accrual_days_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=BudgetSource.values), name="accrual_source_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["assignment"], name="accrual_unpaid", condition=Q(payment__isnull=True)
+            ),
+            models.Index(
+                fields=["accrued_in"],
+                name="accrual_unposted",
+                condition=Q(ledger_entry__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.period:%Y-%m} {self.amount}"

@@ -1,0 +1,421 @@
+"""The payroll: what assignments owe turned into accruals, ledger postings, payments in batches
+and the batches' files, set-based (one statement a step over the whole region), in one
+transaction that only one payroll holds at a time (docs/decisions.md §13).
+
+1. Accruals: every running assignment owes each period from its start (or the platform's first
+   period, or the period after its last accrual) to the payroll's: a month, a quarter or a
+   year by its provision, a part of it by its days; a one-time measure once, in the month it
+   is assigned. A suspended assignment accrues nothing until resumed, then catches up.
+2. Corrections: an assignment ended or recalculated after its periods were accrued (a death, a
+   move, a corrected event, new rules) owes less for them: a correction per accrual brings it
+   to what the days still covered owe. Net of corrections, nothing is owed twice.
+3. Ledger: one entry per region for what was accrued; debit expenditure, credit what is owed
+   to recipients, by budget source and measure.
+4. Payments: what a measure owes a recipient net (an overpayment is held back from what
+   follows) is paid once per (assignment, period), on the newest assignment, on the
+   recipient's details as they are now, kept with the payment; no details, no payment (the
+   accruals wait).
+5. Batches and files: one batch per region, budget source and channel; its CSV file, with its
+   totals and checksum (docs/treasury.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from treasury.enums import AccrualKind, LedgerEntryKind
+
+# The span one accrual covers, in months, per provision; 0: once.
+SPAN_SQL = """(VALUES ('cash_monthly', 1), ('cash_quarterly', 3), ('cash_annual', 12),
+                       ('cash_once', 0)) AS span(provision, months)"""
+# Where an assignment's payable days end: its own end, or the day before a recalculation's
+# new terms took over.
+EFFECTIVE_TO_SQL = """LEAST(COALESCE(a.active_to, 'infinity'::date),
+                            COALESCE(r.effective_from - 1, 'infinity'::date))"""
+STEPS = ["accruals", "corrections", "ledger", "payments", "files"]
+
+
+@dataclass
+class PayrollSummary:
+    period: date
+    accrued: int = 0
+    corrected: int = 0
+    payments: int = 0
+    batches: int = 0
+    without_details: int = 0
+    by_source_measure: list[tuple[str, str, int, Decimal, int, Decimal]] = field(
+        default_factory=list
+    )  # source, measure, accruals, their sum, payments, their sum
+    files: list[Path] = field(default_factory=list)
+
+
+def _rows(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _count(sql: str, params: dict) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def accruals_make(params: dict) -> int:
+    """Step 1: the regular accruals still missing up to the payroll's period."""
+    return _count(
+        f"""
+        WITH due AS (
+            SELECT a.id AS assignment_id, a.person_id, a.measure_id, a.region_id,
+                   m.level AS source, a.amount AS rate, a.active_from, span.months,
+                   {EFFECTIVE_TO_SQL} AS effective_to,
+                   GREATEST(
+                       date_trunc('month', GREATEST(a.active_from, %(first)s))::date,
+                       (last.period + make_interval(months => GREATEST(span.months, 1)))::date
+                   ) AS start
+            FROM measures_assignment a
+            JOIN measures_measure m ON m.id = a.measure_id
+            JOIN {SPAN_SQL} ON span.provision = m.provision
+            LEFT JOIN measures_recalculation r
+                ON r.assignment_id = a.id AND r.applied_at IS NOT NULL
+            LEFT JOIN LATERAL (
+                SELECT max(x.period) AS period FROM treasury_accrual x
+                WHERE x.assignment_id = a.id AND x.kind = 'regular'
+            ) last ON true
+            WHERE a.status <> 'suspended' AND a.amount IS NOT NULL
+              AND a.active_from <= %(period_end)s
+              AND (span.months > 0 OR (a.active_from >= %(first)s AND last.period IS NULL))
+        ),
+        spans AS (
+            SELECT due.*, gs::date AS period,
+                   (gs + make_interval(months => GREATEST(due.months, 1)))::date - 1 AS span_to
+            FROM due
+            CROSS JOIN LATERAL generate_series(
+                due.start,
+                CASE WHEN due.months = 0 THEN due.start ELSE %(period)s::date END,
+                make_interval(months => GREATEST(due.months, 1))
+            ) gs
+            WHERE due.effective_to >= due.start
+        )
+        INSERT INTO treasury_accrual
+            (assignment_id, person_id, measure_id, region_id, source, kind, period, day_from,
+             day_to, rate, amount, accrued_in, created_at)
+        SELECT assignment_id, person_id, measure_id, region_id, source, %(regular)s, period,
+               GREATEST(period, active_from),
+               CASE WHEN months = 0 THEN active_from ELSE LEAST(span_to, effective_to) END,
+               rate,
+               CASE WHEN months = 0 THEN rate
+                    ELSE round(rate * (LEAST(span_to, effective_to) - GREATEST(period, active_from)
+                                       + 1) / (span_to - period + 1), 2) END,
+               %(period)s, %(now)s
+        FROM spans
+        WHERE LEAST(span_to, effective_to) >= GREATEST(period, active_from)
+        ON CONFLICT (assignment_id, period) WHERE kind = 'regular' DO NOTHING
+        """,  # noqa: S608 (constants only)
+        params,
+    )
+
+
+def accruals_correct(params: dict) -> int:
+    """Step 2: corrections of accruals for days an assignment no longer covers."""
+    return _count(
+        f"""
+        WITH cut AS (
+            SELECT ac.id, ac.assignment_id, ac.person_id, ac.measure_id, ac.region_id,
+                   ac.source, ac.period, ac.day_from, ac.day_to, ac.rate, span.months,
+                   {EFFECTIVE_TO_SQL} AS effective_to,
+                   ac.amount + COALESCE((SELECT sum(c.amount) FROM treasury_accrual c
+                                         WHERE c.corrects_id = ac.id), 0) AS accrued
+            FROM measures_assignment a
+            JOIN measures_measure m ON m.id = a.measure_id
+            JOIN {SPAN_SQL} ON span.provision = m.provision
+            LEFT JOIN measures_recalculation r
+                ON r.assignment_id = a.id AND r.applied_at IS NOT NULL
+            JOIN treasury_accrual ac ON ac.assignment_id = a.id AND ac.kind = 'regular'
+            WHERE a.status = 'terminated' AND ac.day_to > {EFFECTIVE_TO_SQL}
+        ),
+        owed AS (
+            SELECT cut.*,
+                   CASE WHEN effective_to < day_from THEN 0
+                        WHEN months = 0 THEN rate
+                        ELSE round(rate * (effective_to - day_from + 1)
+                                   / ((period + make_interval(months => months))::date - period),
+                                   2)
+                   END AS should
+            FROM cut
+        )
+        INSERT INTO treasury_accrual
+            (assignment_id, person_id, measure_id, region_id, source, kind, period, day_from,
+             day_to, rate, amount, corrects_id, accrued_in, created_at)
+        SELECT assignment_id, person_id, measure_id, region_id, source, %(correction)s, period,
+               day_from, day_to, rate, should - accrued, id, %(period)s, %(now)s
+        FROM owed WHERE should <> accrued
+        """,  # noqa: S608 (constants only)
+        params,
+    )
+
+
+def ledger_post(params: dict) -> int:
+    """Step 3: one ledger entry per region for the accruals not posted yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE TEMP TABLE payroll_entries ON COMMIT DROP AS
+            WITH regions AS (
+                SELECT DISTINCT region_id FROM treasury_accrual WHERE ledger_entry_id IS NULL
+            )
+            SELECT region_id, nextval(pg_get_serial_sequence('treasury_ledgerentry', 'id'))
+                   AS entry_id
+            FROM regions
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO treasury_ledgerentry (id, kind, region_id, period, at, description)
+            SELECT entry_id, %(accrual)s, region_id, %(period)s, %(now)s, %(description)s
+            FROM payroll_entries
+            """,
+            params,
+        )
+        cursor.execute(
+            """
+            WITH sums AS (
+                SELECT e.entry_id, ac.source, ac.measure_id, sum(ac.amount) AS amount
+                FROM treasury_accrual ac JOIN payroll_entries e USING (region_id)
+                WHERE ac.ledger_entry_id IS NULL
+                GROUP BY e.entry_id, ac.source, ac.measure_id
+                HAVING sum(ac.amount) <> 0
+            )
+            INSERT INTO treasury_posting (entry_id, account, source, measure_id, debit, credit)
+            SELECT entry_id, side.account, source, measure_id,
+                   CASE WHEN (amount > 0) = side.debits THEN abs(amount) ELSE 0 END,
+                   CASE WHEN (amount > 0) = side.debits THEN 0 ELSE abs(amount) END
+            FROM sums CROSS JOIN (VALUES ('expense', true), ('payable', false))
+                AS side(account, debits)
+            """
+        )
+        cursor.execute(
+            """
+            UPDATE treasury_accrual ac SET ledger_entry_id = e.entry_id
+            FROM payroll_entries e
+            WHERE ac.region_id = e.region_id AND ac.ledger_entry_id IS NULL
+            """
+        )
+        return cursor.rowcount
+
+
+def payments_make(params: dict) -> tuple[int, int, int]:
+    """Step 4: payments of what is owed net, in batches; (payments, batches, held back for
+    want of payment details)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE TEMP TABLE payroll_owed ON COMMIT DROP AS
+            SELECT owed.assignment_id, owed.amount, owed.person_id, owed.measure_id,
+                   a.region_id, m.level AS source,
+                   CASE WHEN p.bank_account <> '' THEN 'account'
+                        WHEN p.address <> '' THEN 'post' END AS channel,
+                   concat_ws(' ', p.last_name, p.first_name, NULLIF(p.patronymic, ''))
+                       AS recipient_name,
+                   COALESCE(p.snils, '') AS snils, p.bank_bic, p.bank_account, p.address
+            FROM (
+                -- Net per recipient and measure: what one assignment was overpaid (it ended,
+                -- or was replaced) is held back from what the measure owes them next.
+                SELECT person_id, measure_id, max(assignment_id) AS assignment_id,
+                       sum(amount) AS amount
+                FROM treasury_accrual
+                WHERE payment_id IS NULL AND period <= %(period)s
+                GROUP BY person_id, measure_id HAVING sum(amount) > 0
+            ) owed
+            JOIN measures_assignment a ON a.id = owed.assignment_id
+            JOIN measures_measure m ON m.id = owed.measure_id
+            JOIN registries_person p ON p.id = owed.person_id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM treasury_payment x
+                WHERE x.person_id = owed.person_id AND x.measure_id = owed.measure_id
+                  AND x.period = %(period)s AND x.status <> 'returned'
+            )
+            """,
+            params,
+        )
+        cursor.execute("SELECT count(*) FROM payroll_owed WHERE channel IS NULL")
+        held = cursor.fetchone()[0]
+        cursor.execute(
+            """
+            CREATE TEMP TABLE payroll_batches ON COMMIT DROP AS
+            SELECT nextval(pg_get_serial_sequence('treasury_paymentbatch', 'id')) AS batch_id,
+                   region_id, source, channel
+            FROM (SELECT DISTINCT region_id, source, channel FROM payroll_owed
+                  WHERE channel IS NOT NULL) b
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO treasury_paymentbatch
+                (id, uuid, region_id, source, channel, period, pay_date, status, count, total,
+                 checksum, file_name, formed_at)
+            SELECT batch_id, gen_random_uuid(), region_id, source, channel, %(period)s,
+                   %(pay_date)s, 'formed', 0, 0, '', '', %(now)s
+            FROM payroll_batches
+            """,
+            params,
+        )
+        batches = cursor.rowcount
+        cursor.execute(
+            """
+            INSERT INTO treasury_payment
+                (uuid, batch_id, assignment_id, person_id, measure_id, region_id, source,
+                 period, amount, status, channel, recipient_name, snils, bic, account, address,
+                 created_at, return_reason)
+            SELECT gen_random_uuid(), b.batch_id, o.assignment_id, o.person_id, o.measure_id,
+                   o.region_id, o.source, %(period)s, o.amount, 'formed', o.channel,
+                   o.recipient_name, o.snils,
+                   CASE WHEN o.channel = 'account' THEN o.bank_bic ELSE '' END,
+                   CASE WHEN o.channel = 'account' THEN o.bank_account ELSE '' END,
+                   CASE WHEN o.channel = 'post' THEN o.address ELSE '' END,
+                   %(now)s, ''
+            FROM payroll_owed o
+            JOIN payroll_batches b USING (region_id, source, channel)
+            ON CONFLICT (assignment_id, period) WHERE status <> 'returned' DO NOTHING
+            """,
+            params,
+        )
+        payments = cursor.rowcount
+        cursor.execute(
+            """
+            UPDATE treasury_accrual ac SET payment_id = pay.id
+            FROM treasury_payment pay JOIN payroll_batches b ON b.batch_id = pay.batch_id
+            WHERE ac.person_id = pay.person_id AND ac.measure_id = pay.measure_id
+              AND ac.payment_id IS NULL AND ac.period <= %(period)s
+            """,
+            params,
+        )
+        cursor.execute(
+            """
+            UPDATE treasury_paymentbatch batch SET count = t.n, total = t.total
+            FROM (SELECT batch_id, count(*) AS n, sum(amount) AS total FROM treasury_payment
+                  WHERE batch_id IN (SELECT batch_id FROM payroll_batches) GROUP BY batch_id) t
+            WHERE batch.id = t.batch_id
+            """
+        )
+    return payments, batches, held
+
+
+FILE_COLUMNS = "uuid, snils, recipient_name, channel, bic, account, address, amount"
+
+
+def batch_files_write(directory: Path) -> list[Path]:
+    """Step 5: each new batch's CSV file (a header, a line per payment, a TOTAL line with
+    the count and the sum), its SHA-256 kept in the batch."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT batch.id, batch.uuid, batch.region_id, batch.source, batch.channel,
+                   batch.count, batch.total
+            FROM treasury_paymentbatch batch JOIN payroll_batches b ON b.batch_id = batch.id
+            ORDER BY batch.id
+            """
+        )
+        batches = cursor.fetchall()
+        for batch_id, uuid, region, source, channel, count, total in batches:
+            path = directory / f"{region}-{source}-{channel}-{uuid}.csv"
+            digest = hashlib.sha256()
+            with path.open("wb") as out:
+                copy_sql = (
+                    f"COPY (SELECT {FILE_COLUMNS} FROM treasury_payment"  # noqa: S608
+                    f" WHERE batch_id = {int(batch_id)} ORDER BY id)"
+                    " TO STDOUT WITH (FORMAT csv, HEADER true)"
+                )
+                with cursor.copy(copy_sql) as copy:
+                    for chunk in copy:
+                        out.write(chunk)
+                        digest.update(chunk)
+                trailer = f"TOTAL,{count},{total:.2f}\r\n".encode()
+                out.write(trailer)
+                digest.update(trailer)
+            cursor.execute(
+                "UPDATE treasury_paymentbatch SET checksum = %s, file_name = %s WHERE id = %s",
+                [digest.hexdigest(), path.name, batch_id],
+            )
+            written.append(path)
+    return written
+
+
+def _summary(summary: PayrollSummary, params: dict) -> None:
+    summary.by_source_measure = [
+        (source, code, n, total or Decimal(0), paid_n, paid or Decimal(0))
+        for source, code, n, total, paid_n, paid in _rows(
+            """
+            WITH acc AS (
+                SELECT source, measure_id, count(*) AS n, sum(amount) AS total
+                FROM treasury_accrual WHERE accrued_in = %(period)s AND created_at = %(now)s
+                GROUP BY source, measure_id
+            ), pay AS (
+                SELECT source, measure_id, count(*) AS n, sum(amount) AS total
+                FROM treasury_payment WHERE period = %(period)s AND created_at = %(now)s
+                GROUP BY source, measure_id
+            )
+            SELECT COALESCE(acc.source, pay.source), m.code, COALESCE(acc.n, 0), acc.total,
+                   COALESCE(pay.n, 0), pay.total
+            FROM acc FULL JOIN pay USING (source, measure_id)
+            JOIN measures_measure m ON m.id = COALESCE(acc.measure_id, pay.measure_id)
+            ORDER BY 1, 2
+            """,
+            params,
+        )
+    ]
+
+
+def payroll_run(
+    *,
+    period: date,
+    now: datetime,
+    pay_date: date | None = None,
+    directory: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PayrollSummary:
+    """Run the payroll of a month (any day of it names it). Run again, it adds only what is
+    new since: accruals, corrections and payments are each made once."""
+    period = period.replace(day=1)
+    month_end = date(period.year + (period.month == 12), period.month % 12 + 1, 1).toordinal() - 1
+    params = {
+        "period": period,
+        "period_end": date.fromordinal(month_end),
+        "first": date.fromisoformat(settings.TREASURY_FIRST_PERIOD),
+        "pay_date": pay_date or period.replace(day=min(settings.TREASURY_PAY_DAY, 28)),
+        "now": now,
+        "regular": AccrualKind.REGULAR,
+        "correction": AccrualKind.CORRECTION,
+        "accrual": LedgerEntryKind.ACCRUAL,
+        "description": f"Payroll {period:%Y-%m}",
+    }
+    step = progress or (lambda name: None)
+    summary = PayrollSummary(period=period)
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # one payroll at a time, whatever the period
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('treasury.payroll'))")
+            # Work tables of the steps (dropped at commit; here, of a run before in the same
+            # transaction).
+            cursor.execute("DROP TABLE IF EXISTS payroll_entries, payroll_owed, payroll_batches")
+        step(STEPS[0])
+        summary.accrued = accruals_make(params)
+        step(STEPS[1])
+        summary.corrected = accruals_correct(params)
+        step(STEPS[2])
+        ledger_post(params)
+        step(STEPS[3])
+        summary.payments, summary.batches, summary.without_details = payments_make(params)
+        step(STEPS[4])
+        summary.files = batch_files_write(directory or settings.TREASURY_FILES_DIR)
+        _summary(summary, params)
+    return summary
