@@ -33,9 +33,22 @@ from treasury.enums import (
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-def _region() -> models.ForeignKey:
+# A copy of a row's own reference (an accrual's recipient is its assignment's), written by
+# the payroll in the same statement: no foreign key check per row for what the source row's
+# key already guarantees.
+DENORMALISED = {"on_delete": models.DO_NOTHING, "db_constraint": False}
+# A reference to a row the payroll made in the same transaction, of a table whose rows are
+# never deleted (triggers in treasury/0002): it cannot dangle, and Django's deferred check
+# per row cost the commit a third of the payroll (docs/decisions.md §13).
+RUN_TOGETHER = {"on_delete": models.DO_NOTHING, "db_constraint": False}
+
+
+def _region(**options) -> models.ForeignKey:  # type: ignore[no-untyped-def]
     return models.ForeignKey(
-        "platform_core.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
+        "platform_core.Region",
+        related_name="+",
+        verbose_name=_("region"),
+        **({"on_delete": models.PROTECT} | options),
     )
 
 
@@ -165,19 +178,30 @@ class Payment(models.Model):
     on as they were then (later changes never rewrite it)."""
 
     uuid = models.UUIDField(_("payment id"), default=uuid.uuid4, unique=True, editable=False)
+    # Indexed by payment_by_batch. Made with its batch in the same transaction; batches are
+    # never deleted (a trigger): no check per row (RUN_TOGETHER).
     batch = models.ForeignKey(
-        PaymentBatch, on_delete=models.PROTECT, related_name="payments", verbose_name=_("batch")
+        PaymentBatch,
+        related_name="payments",
+        verbose_name=_("batch"),
+        db_index=False,
+        **RUN_TOGETHER,
     )
     assignment = models.ForeignKey(
-        Assignment, on_delete=models.PROTECT, related_name="payments", verbose_name=_("assignment")
+        Assignment,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("assignment"),
+        db_index=False,
     )
+    # The assignment's, copied by the payroll for scoping and reports (DENORMALISED).
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="payments", verbose_name=_("recipient")
+        Person, related_name="payments", verbose_name=_("recipient"), **DENORMALISED
     )
     measure = models.ForeignKey(
-        Measure, on_delete=models.PROTECT, related_name="+", verbose_name=_("measure")
+        Measure, related_name="+", verbose_name=_("measure"), db_index=False, **DENORMALISED
     )
-    region = _region()
+    region = _region(db_index=False, **DENORMALISED)  # a plain index in Meta (no _like one)
     source = models.CharField(_("budget source"), max_length=16, choices=BudgetSource.choices)
     period = models.DateField(_("period"))
     amount = models.DecimalField(_("amount, RUB"), **MONEY)
@@ -219,7 +243,10 @@ class Payment(models.Model):
                 name="payment_has_details",
             ),
         ]
-        indexes = [models.Index(fields=["batch", "status"], name="payment_by_batch")]
+        indexes = [
+            models.Index(fields=["batch", "status"], name="payment_by_batch"),
+            models.Index(fields=["region"], name="payment_region"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.assignment_id} {self.period:%Y-%m} {self.amount}"
@@ -230,15 +257,20 @@ class Accrual(models.Model):
     paid so), or a correction of such an accrual after the assignment's period changed."""
 
     assignment = models.ForeignKey(
-        Assignment, on_delete=models.PROTECT, related_name="accruals", verbose_name=_("assignment")
+        Assignment,
+        on_delete=models.PROTECT,
+        related_name="accruals",
+        verbose_name=_("assignment"),
+        db_index=False,  # accrual_assignment_period
     )
+    # The assignment's, copied by the payroll for scoping and reports (DENORMALISED).
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="accruals", verbose_name=_("recipient")
+        Person, related_name="accruals", verbose_name=_("recipient"), **DENORMALISED
     )
     measure = models.ForeignKey(
-        Measure, on_delete=models.PROTECT, related_name="+", verbose_name=_("measure")
+        Measure, related_name="+", verbose_name=_("measure"), db_index=False, **DENORMALISED
     )
-    region = _region()
+    region = _region(db_index=False, **DENORMALISED)  # a plain index in Meta (no _like one)
     source = models.CharField(_("budget source"), max_length=16, choices=BudgetSource.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=AccrualKind.choices)
     period = models.DateField(_("period"), help_text=_("The first day of the period's month."))
@@ -253,24 +285,28 @@ class Accrual(models.Model):
         blank=True,
         related_name="corrections",
         verbose_name=_("corrects"),
+        db_index=False,  # accrual_corrections
     )
     accrued_in = models.DateField(_("accrued in the payroll of"))
     created_at = models.DateTimeField(_("created at"))
+    # Both made with the accrual by the same payroll (RUN_TOGETHER); nothing looks accruals up
+    # by ledger entry.
     ledger_entry = models.ForeignKey(
         LedgerEntry,
-        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="accruals",
         verbose_name=_("ledger entry"),
+        db_index=False,
+        **RUN_TOGETHER,
     )
     payment = models.ForeignKey(
         Payment,
-        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="accruals",
         verbose_name=_("payment"),
+        **RUN_TOGETHER,
     )
 
     jurisdiction = Jurisdiction(
@@ -301,13 +337,15 @@ class Accrual(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["assignment", "period"], name="accrual_assignment_period"),
+            models.Index(fields=["region"], name="accrual_region"),
             models.Index(
-                fields=["assignment"], name="accrual_unpaid", condition=Q(payment__isnull=True)
+                fields=["person", "measure"],
+                name="accrual_unpaid",
+                condition=Q(payment__isnull=True),
             ),
             models.Index(
-                fields=["accrued_in"],
-                name="accrual_unposted",
-                condition=Q(ledger_entry__isnull=True),
+                fields=["corrects"], name="accrual_corrections", condition=Q(corrects__isnull=False)
             ),
         ]
 

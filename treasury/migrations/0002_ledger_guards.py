@@ -1,5 +1,6 @@
-"""The ledger is append-only and every entry balances: triggers, so that no code path (the
-admin, a shell, a bug) can change a posting or leave an entry unbalanced."""
+"""The ledger is append-only and every entry balances, and money records are never deleted:
+triggers, so that no code path (the admin, a shell, a bug) can change a posting, leave an
+entry unbalanced or lose a payment."""
 
 from django.db import migrations
 
@@ -14,6 +15,20 @@ CREATE TRIGGER posting_append_only BEFORE UPDATE OR DELETE ON treasury_posting
     FOR EACH ROW EXECUTE FUNCTION treasury_ledger_append_only();
 CREATE TRIGGER ledger_entry_append_only BEFORE UPDATE OR DELETE ON treasury_ledgerentry
     FOR EACH ROW EXECUTE FUNCTION treasury_ledger_append_only();
+
+-- Money records are never deleted: what references them (without a per-row foreign key
+-- check, docs/decisions.md §13) cannot dangle.
+CREATE FUNCTION treasury_never_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% rows are never deleted', TG_TABLE_NAME
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+CREATE TRIGGER accrual_never_deleted BEFORE DELETE ON treasury_accrual
+    FOR EACH STATEMENT EXECUTE FUNCTION treasury_never_deleted();
+CREATE TRIGGER payment_never_deleted BEFORE DELETE ON treasury_payment
+    FOR EACH STATEMENT EXECUTE FUNCTION treasury_never_deleted();
+CREATE TRIGGER batch_never_deleted BEFORE DELETE ON treasury_paymentbatch
+    FOR EACH STATEMENT EXECUTE FUNCTION treasury_never_deleted();
 
 -- Checked at commit, once per entry touched: debits equal credits, and there are postings.
 CREATE FUNCTION treasury_entry_balances() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -35,6 +50,10 @@ CREATE CONSTRAINT TRIGGER posting_entry_balances AFTER INSERT ON treasury_postin
 """
 
 REVERSE = """
+DROP TRIGGER batch_never_deleted ON treasury_paymentbatch;
+DROP TRIGGER payment_never_deleted ON treasury_payment;
+DROP TRIGGER accrual_never_deleted ON treasury_accrual;
+DROP FUNCTION treasury_never_deleted();
 DROP TRIGGER posting_entry_balances ON treasury_posting;
 DROP FUNCTION treasury_entry_balances();
 DROP TRIGGER ledger_entry_append_only ON treasury_ledgerentry;

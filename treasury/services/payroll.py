@@ -41,6 +41,12 @@ SPAN_SQL = """(VALUES ('cash_monthly', 1), ('cash_quarterly', 3), ('cash_annual'
 EFFECTIVE_TO_SQL = """LEAST(COALESCE(a.active_to, 'infinity'::date),
                             COALESCE(r.effective_from - 1, 'infinity'::date))"""
 STEPS = ["accruals", "corrections", "ledger", "payments", "files"]
+# A time-ordered UUID (version 7: milliseconds since the epoch, then random bits): the index
+# of payment ids grows at its right edge instead of taking random pages (PostgreSQL 15 has no
+# uuidv7()).
+UUID7_SQL = """encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+    placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint)
+    from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid"""
 
 
 @dataclass
@@ -63,65 +69,84 @@ def _rows(sql: str, params: dict) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
+def _analyze(*tables: str) -> None:
+    """Fresh statistics for the rows a step just wrote, so that the next step's plan is made
+    for what is there (the statistics of a region's first payroll say the tables are empty)."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
 def _count(sql: str, params: dict) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
+NEW_COLUMNS = (
+    "id, assignment_id, person_id, measure_id, region_id, source, kind, period, day_from, "
+    "day_to, rate, amount, corrects_id"
+)
+
+
 def accruals_make(params: dict) -> int:
-    """Step 1: the regular accruals still missing up to the payroll's period."""
-    return _count(
-        f"""
-        WITH due AS (
-            SELECT a.id AS assignment_id, a.person_id, a.measure_id, a.region_id,
-                   m.level AS source, a.amount AS rate, a.active_from, span.months,
-                   {EFFECTIVE_TO_SQL} AS effective_to,
-                   GREATEST(
-                       date_trunc('month', GREATEST(a.active_from, %(first)s))::date,
-                       (last.period + make_interval(months => GREATEST(span.months, 1)))::date
-                   ) AS start
-            FROM measures_assignment a
-            JOIN measures_measure m ON m.id = a.measure_id
-            JOIN {SPAN_SQL} ON span.provision = m.provision
-            LEFT JOIN measures_recalculation r
-                ON r.assignment_id = a.id AND r.applied_at IS NOT NULL
-            LEFT JOIN LATERAL (
-                SELECT max(x.period) AS period FROM treasury_accrual x
-                WHERE x.assignment_id = a.id AND x.kind = 'regular'
-            ) last ON true
-            WHERE a.status <> 'suspended' AND a.amount IS NOT NULL
-              AND a.active_from <= %(period_end)s
-              AND (span.months > 0 OR (a.active_from >= %(first)s AND last.period IS NULL))
-        ),
-        spans AS (
-            SELECT due.*, gs::date AS period,
-                   (gs + make_interval(months => GREATEST(due.months, 1)))::date - 1 AS span_to
-            FROM due
-            CROSS JOIN LATERAL generate_series(
-                due.start,
-                CASE WHEN due.months = 0 THEN due.start ELSE %(period)s::date END,
-                make_interval(months => GREATEST(due.months, 1))
-            ) gs
-            WHERE due.effective_to >= due.start
+    """Step 1: the regular accruals still missing up to the payroll's period (into the run's
+    work table; written with their ledger entry and payment in step 4)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE payroll_new ON COMMIT DROP AS
+            WITH due AS (
+                SELECT a.id AS assignment_id, a.person_id, a.measure_id, a.region_id,
+                       m.level AS source, a.amount AS rate, a.active_from, span.months,
+                       {EFFECTIVE_TO_SQL} AS effective_to,
+                       GREATEST(
+                           date_trunc('month', GREATEST(a.active_from, %(first)s))::date,
+                           (last.period + make_interval(months => GREATEST(span.months, 1)))::date
+                       ) AS start
+                FROM measures_assignment a
+                JOIN measures_measure m ON m.id = a.measure_id
+                JOIN {SPAN_SQL} ON span.provision = m.provision
+                LEFT JOIN measures_recalculation r
+                    ON r.assignment_id = a.id AND r.applied_at IS NOT NULL
+                LEFT JOIN LATERAL (
+                    SELECT max(x.period) AS period FROM treasury_accrual x
+                    WHERE x.assignment_id = a.id AND x.kind = 'regular'
+                ) last ON true
+                WHERE a.status <> 'suspended' AND a.amount IS NOT NULL
+                  AND a.active_from <= %(period_end)s
+                  AND (span.months > 0 OR (a.active_from >= %(first)s AND last.period IS NULL))
+            ),
+            spans AS (
+                SELECT due.*, gs::date AS period,
+                       (gs + make_interval(months => GREATEST(due.months, 1)))::date - 1
+                           AS span_to
+                FROM due
+                CROSS JOIN LATERAL generate_series(
+                    due.start,
+                    CASE WHEN due.months = 0 THEN due.start ELSE %(period)s::date END,
+                    make_interval(months => GREATEST(due.months, 1))
+                ) gs
+                WHERE due.effective_to >= due.start
+            )
+            SELECT nextval(pg_get_serial_sequence('treasury_accrual', 'id')) AS id,
+                   assignment_id, person_id, measure_id, region_id, source,
+                   %(regular)s::varchar AS kind, period,
+                   GREATEST(period, active_from) AS day_from,
+                   CASE WHEN months = 0 THEN active_from
+                        ELSE LEAST(span_to, effective_to) END AS day_to,
+                   rate,
+                   CASE WHEN months = 0 THEN rate
+                        ELSE round(rate * (LEAST(span_to, effective_to)
+                                           - GREATEST(period, active_from) + 1)
+                                   / (span_to - period + 1), 2) END AS amount,
+                   NULL::bigint AS corrects_id
+            FROM spans
+            WHERE LEAST(span_to, effective_to) >= GREATEST(period, active_from)
+            """,  # noqa: S608 (constants only)
+            params,
         )
-        INSERT INTO treasury_accrual
-            (assignment_id, person_id, measure_id, region_id, source, kind, period, day_from,
-             day_to, rate, amount, accrued_in, created_at)
-        SELECT assignment_id, person_id, measure_id, region_id, source, %(regular)s, period,
-               GREATEST(period, active_from),
-               CASE WHEN months = 0 THEN active_from ELSE LEAST(span_to, effective_to) END,
-               rate,
-               CASE WHEN months = 0 THEN rate
-                    ELSE round(rate * (LEAST(span_to, effective_to) - GREATEST(period, active_from)
-                                       + 1) / (span_to - period + 1), 2) END,
-               %(period)s, %(now)s
-        FROM spans
-        WHERE LEAST(span_to, effective_to) >= GREATEST(period, active_from)
-        ON CONFLICT (assignment_id, period) WHERE kind = 'regular' DO NOTHING
-        """,  # noqa: S608 (constants only)
-        params,
-    )
+        return cursor.rowcount
 
 
 def accruals_correct(params: dict) -> int:
@@ -152,29 +177,26 @@ def accruals_correct(params: dict) -> int:
                    END AS should
             FROM cut
         )
-        INSERT INTO treasury_accrual
-            (assignment_id, person_id, measure_id, region_id, source, kind, period, day_from,
-             day_to, rate, amount, corrects_id, accrued_in, created_at)
-        SELECT assignment_id, person_id, measure_id, region_id, source, %(correction)s, period,
-               day_from, day_to, rate, should - accrued, id, %(period)s, %(now)s
+        INSERT INTO payroll_new ({NEW_COLUMNS})
+        SELECT nextval(pg_get_serial_sequence('treasury_accrual', 'id')), assignment_id,
+               person_id, measure_id, region_id, source, %(correction)s, period, day_from,
+               day_to, rate, should - accrued, id
         FROM owed WHERE should <> accrued
         """,  # noqa: S608 (constants only)
         params,
     )
 
 
-def ledger_post(params: dict) -> int:
-    """Step 3: one ledger entry per region for the accruals not posted yet."""
+def ledger_post(params: dict) -> None:
+    """Step 3: one ledger entry per region for what this run accrues: debit expenditure,
+    credit what is owed to recipients, by budget source and measure."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
             CREATE TEMP TABLE payroll_entries ON COMMIT DROP AS
-            WITH regions AS (
-                SELECT DISTINCT region_id FROM treasury_accrual WHERE ledger_entry_id IS NULL
-            )
             SELECT region_id, nextval(pg_get_serial_sequence('treasury_ledgerentry', 'id'))
                    AS entry_id
-            FROM regions
+            FROM (SELECT DISTINCT region_id FROM payroll_new) regions
             """
         )
         cursor.execute(
@@ -188,11 +210,10 @@ def ledger_post(params: dict) -> int:
         cursor.execute(
             """
             WITH sums AS (
-                SELECT e.entry_id, ac.source, ac.measure_id, sum(ac.amount) AS amount
-                FROM treasury_accrual ac JOIN payroll_entries e USING (region_id)
-                WHERE ac.ledger_entry_id IS NULL
-                GROUP BY e.entry_id, ac.source, ac.measure_id
-                HAVING sum(ac.amount) <> 0
+                SELECT e.entry_id, n.source, n.measure_id, sum(n.amount) AS amount
+                FROM payroll_new n JOIN payroll_entries e USING (region_id)
+                GROUP BY e.entry_id, n.source, n.measure_id
+                HAVING sum(n.amount) <> 0
             )
             INSERT INTO treasury_posting (entry_id, account, source, measure_id, debit, credit)
             SELECT entry_id, side.account, source, measure_id,
@@ -202,19 +223,12 @@ def ledger_post(params: dict) -> int:
                 AS side(account, debits)
             """
         )
-        cursor.execute(
-            """
-            UPDATE treasury_accrual ac SET ledger_entry_id = e.entry_id
-            FROM payroll_entries e
-            WHERE ac.region_id = e.region_id AND ac.ledger_entry_id IS NULL
-            """
-        )
-        return cursor.rowcount
 
 
 def payments_make(params: dict) -> tuple[int, int, int]:
-    """Step 4: payments of what is owed net, in batches; (payments, batches, held back for
-    want of payment details)."""
+    """Step 4: payments of what is owed net, in batches; then this run's accruals written,
+    each with its ledger entry and payment. Returns (payments, batches, recipients held back
+    for want of payment details)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -231,8 +245,12 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                 -- or was replaced) is held back from what the measure owes them next.
                 SELECT person_id, measure_id, max(assignment_id) AS assignment_id,
                        sum(amount) AS amount
-                FROM treasury_accrual
-                WHERE payment_id IS NULL AND period <= %(period)s
+                FROM (
+                    SELECT person_id, measure_id, assignment_id, amount FROM treasury_accrual
+                    WHERE payment_id IS NULL AND period <= %(period)s
+                    UNION ALL
+                    SELECT person_id, measure_id, assignment_id, amount FROM payroll_new
+                ) unpaid
                 GROUP BY person_id, measure_id HAVING sum(amount) > 0
             ) owed
             JOIN measures_assignment a ON a.id = owed.assignment_id
@@ -246,6 +264,7 @@ def payments_make(params: dict) -> tuple[int, int, int]:
             """,
             params,
         )
+        _analyze("payroll_owed")
         cursor.execute("SELECT count(*) FROM payroll_owed WHERE channel IS NULL")
         held = cursor.fetchone()[0]
         cursor.execute(
@@ -257,54 +276,74 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                   WHERE channel IS NOT NULL) b
             """
         )
+        # The payments, and what the accruals need of them, in one statement.
         cursor.execute(
             """
-            INSERT INTO treasury_paymentbatch
-                (id, uuid, region_id, source, channel, period, pay_date, status, count, total,
-                 checksum, file_name, formed_at)
-            SELECT batch_id, gen_random_uuid(), region_id, source, channel, %(period)s,
-                   %(pay_date)s, 'formed', 0, 0, '', '', %(now)s
-            FROM payroll_batches
-            """,
-            params,
+            CREATE TEMP TABLE payroll_payments (
+                payment_id bigint, batch_id bigint, person_id bigint, measure_id bigint,
+                source varchar(16), amount numeric(14, 2)
+            ) ON COMMIT DROP
+            """
         )
-        batches = cursor.rowcount
         cursor.execute(
-            """
-            INSERT INTO treasury_payment
-                (uuid, batch_id, assignment_id, person_id, measure_id, region_id, source,
-                 period, amount, status, channel, recipient_name, snils, bic, account, address,
-                 created_at, return_reason)
-            SELECT gen_random_uuid(), b.batch_id, o.assignment_id, o.person_id, o.measure_id,
-                   o.region_id, o.source, %(period)s, o.amount, 'formed', o.channel,
-                   o.recipient_name, o.snils,
-                   CASE WHEN o.channel = 'account' THEN o.bank_bic ELSE '' END,
-                   CASE WHEN o.channel = 'account' THEN o.bank_account ELSE '' END,
-                   CASE WHEN o.channel = 'post' THEN o.address ELSE '' END,
-                   %(now)s, ''
-            FROM payroll_owed o
-            JOIN payroll_batches b USING (region_id, source, channel)
-            ON CONFLICT (assignment_id, period) WHERE status <> 'returned' DO NOTHING
-            """,
+            f"""
+            WITH made AS (
+                INSERT INTO treasury_payment
+                    (uuid, batch_id, assignment_id, person_id, measure_id, region_id, source,
+                     period, amount, status, channel, recipient_name, snils, bic, account,
+                     address, created_at, return_reason)
+                SELECT {UUID7_SQL}, b.batch_id, o.assignment_id, o.person_id,
+                       o.measure_id, o.region_id, o.source, %(period)s, o.amount, 'formed',
+                       o.channel, o.recipient_name, o.snils,
+                       CASE WHEN o.channel = 'account' THEN o.bank_bic ELSE '' END,
+                       CASE WHEN o.channel = 'account' THEN o.bank_account ELSE '' END,
+                       CASE WHEN o.channel = 'post' THEN o.address ELSE '' END,
+                       %(now)s, ''
+                FROM payroll_owed o JOIN payroll_batches b USING (region_id, source, channel)
+                RETURNING id, batch_id, person_id, measure_id, source, amount
+            )
+            INSERT INTO payroll_payments SELECT * FROM made
+            """,  # noqa: S608 (constants only)
             params,
         )
         payments = cursor.rowcount
         cursor.execute(
             """
-            UPDATE treasury_accrual ac SET payment_id = pay.id
-            FROM treasury_payment pay JOIN payroll_batches b ON b.batch_id = pay.batch_id
-            WHERE ac.person_id = pay.person_id AND ac.measure_id = pay.measure_id
-              AND ac.payment_id IS NULL AND ac.period <= %(period)s
+            INSERT INTO treasury_paymentbatch
+                (id, uuid, region_id, source, channel, period, pay_date, status, count, total,
+                 checksum, file_name, formed_at)
+            SELECT b.batch_id, gen_random_uuid(), b.region_id, b.source, b.channel,
+                   %(period)s, %(pay_date)s, 'formed', t.n, t.total, '', '', %(now)s
+            FROM payroll_batches b
+            JOIN (SELECT batch_id, count(*) AS n, sum(amount) AS total FROM payroll_payments
+                  GROUP BY batch_id) t USING (batch_id)
             """,
+            params,
+        )
+        batches = cursor.rowcount
+        _analyze("payroll_payments")
+        cursor.execute(
+            f"""
+            INSERT INTO treasury_accrual
+                ({NEW_COLUMNS}, ledger_entry_id, payment_id, accrued_in, created_at)
+            SELECT n.id, n.assignment_id, n.person_id, n.measure_id, n.region_id, n.source,
+                   n.kind, n.period, n.day_from, n.day_to, n.rate, n.amount, n.corrects_id,
+                   e.entry_id, pp.payment_id, %(period)s, %(now)s
+            FROM payroll_new n
+            JOIN payroll_entries e USING (region_id)
+            LEFT JOIN payroll_payments pp USING (person_id, measure_id)
+            ORDER BY n.id
+            """,  # noqa: S608 (constants only)
             params,
         )
         cursor.execute(
             """
-            UPDATE treasury_paymentbatch batch SET count = t.n, total = t.total
-            FROM (SELECT batch_id, count(*) AS n, sum(amount) AS total FROM treasury_payment
-                  WHERE batch_id IN (SELECT batch_id FROM payroll_batches) GROUP BY batch_id) t
-            WHERE batch.id = t.batch_id
-            """
+            UPDATE treasury_accrual ac SET payment_id = pp.payment_id
+            FROM payroll_payments pp
+            WHERE ac.person_id = pp.person_id AND ac.measure_id = pp.measure_id
+              AND ac.payment_id IS NULL AND ac.period <= %(period)s
+            """,
+            params,
         )
     return payments, batches, held
 
@@ -351,19 +390,17 @@ def batch_files_write(directory: Path) -> list[Path]:
     return written
 
 
-def _summary(summary: PayrollSummary, params: dict) -> None:
+def _summary(summary: PayrollSummary) -> None:
     summary.by_source_measure = [
         (source, code, n, total or Decimal(0), paid_n, paid or Decimal(0))
         for source, code, n, total, paid_n, paid in _rows(
             """
             WITH acc AS (
                 SELECT source, measure_id, count(*) AS n, sum(amount) AS total
-                FROM treasury_accrual WHERE accrued_in = %(period)s AND created_at = %(now)s
-                GROUP BY source, measure_id
+                FROM payroll_new GROUP BY source, measure_id
             ), pay AS (
                 SELECT source, measure_id, count(*) AS n, sum(amount) AS total
-                FROM treasury_payment WHERE period = %(period)s AND created_at = %(now)s
-                GROUP BY source, measure_id
+                FROM payroll_payments GROUP BY source, measure_id
             )
             SELECT COALESCE(acc.source, pay.source), m.code, COALESCE(acc.n, 0), acc.total,
                    COALESCE(pay.n, 0), pay.total
@@ -371,7 +408,7 @@ def _summary(summary: PayrollSummary, params: dict) -> None:
             JOIN measures_measure m ON m.id = COALESCE(acc.measure_id, pay.measure_id)
             ORDER BY 1, 2
             """,
-            params,
+            {},
         )
     ]
 
@@ -404,18 +441,25 @@ def payroll_run(
     with transaction.atomic():
         with connection.cursor() as cursor:  # one payroll at a time, whatever the period
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('treasury.payroll'))")
+            # The planner prices the month series at a thousand rows an assignment and JIT-
+            # compiles for seconds what runs in less (measured: 1.3 s of 3.8 s at 100,000).
+            cursor.execute("SET LOCAL jit = off")
             # Work tables of the steps (dropped at commit; here, of a run before in the same
             # transaction).
-            cursor.execute("DROP TABLE IF EXISTS payroll_entries, payroll_owed, payroll_batches")
+            cursor.execute(
+                "DROP TABLE IF EXISTS payroll_new, payroll_entries, payroll_owed, "
+                "payroll_batches, payroll_payments"
+            )
         step(STEPS[0])
         summary.accrued = accruals_make(params)
         step(STEPS[1])
         summary.corrected = accruals_correct(params)
+        _analyze("payroll_new")
         step(STEPS[2])
         ledger_post(params)
         step(STEPS[3])
         summary.payments, summary.batches, summary.without_details = payments_make(params)
         step(STEPS[4])
         summary.files = batch_files_write(directory or settings.TREASURY_FILES_DIR)
-        _summary(summary, params)
+        _summary(summary)
     return summary
