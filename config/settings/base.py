@@ -223,6 +223,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-due": {"task": "contact_center.send_due", "schedule": 30.0},
     # Ages reached and periods ended (idempotent per day, so running it hourly is harmless).
     "daily-milestones": {"task": "measures.daily_milestones", "schedule": 3600.0},
+    # The month's payroll, once, from TREASURY_PAYROLL_DAY on.
+    "monthly-payroll": {"task": "treasury.monthly_payroll", "schedule": 3600.0},
 }
 
 # The event bus: how often a failing handler is retried before it becomes a dead letter.
@@ -259,9 +261,11 @@ SMS_GATEWAY_TIMEOUT_SECONDS = float(env("SMS_GATEWAY_TIMEOUT_SECONDS", "10"))
 # A failed e-mail or SMS is tried again after base x 2^(n-1) seconds (at most max), up to
 # max attempts; a sending run holds a notification for the lease so no other run sends it.
 # Treasury: the first month the platform pays (earlier months were paid by the systems it
-# replaced), the day of the month payments go out, and where payment files are written.
+# replaced), the day of the month payments go out, the day beat runs the month's payroll, and
+# where payment files are written.
 TREASURY_FIRST_PERIOD = env("TREASURY_FIRST_PERIOD", "2026-01-01")
 TREASURY_PAY_DAY = int(env("TREASURY_PAY_DAY", "20"))
+TREASURY_PAYROLL_DAY = int(env("TREASURY_PAYROLL_DAY", "15"))  # beat forms the month's batches
 TREASURY_FILES_DIR = Path(env("TREASURY_FILES_DIR", str(DATA_DIR / "payments")))
 
 NOTIFICATIONS_MAX_ATTEMPTS = int(env("NOTIFICATIONS_MAX_ATTEMPTS", "6"))

@@ -263,3 +263,20 @@ def test_staff_see_only_their_regions_money(client, loaded_catalogue, officer_27
     assert client.get(pages[2]).status_code == 200
     assert client.post(pages[2], {"amount": "1.00"}).status_code == 403  # read-only
     assert Payment.objects.get().amount == Decimal("19000.00")
+
+
+def test_beat_runs_the_months_payroll_once_from_its_day(loaded_catalogue, settings, monkeypatch):
+    from treasury.tasks import monthly_payroll
+
+    granted()
+    settings.TREASURY_PAYROLL_DAY = 15
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda: date(2025, 10, 14))
+    assert monthly_payroll.apply().get()["ran"] is False
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda: date(2025, 10, 15))
+    assert monthly_payroll.apply().get()["payments"] == 1
+    assert monthly_payroll.apply().get() == {
+        "period": "2025-10-01",
+        "ran": False,
+        "why": "ran this month",
+    }
+    assert Payment.objects.get().amount == Decimal("19000.00")
