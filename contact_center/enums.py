@@ -13,6 +13,7 @@ class NotificationChannel(models.TextChoices):
 class NotificationKind(models.TextChoices):
     DECISION = "decision", _("Decision on a case")
     OFFER = "offer", _("Offer to apply")
+    PAYMENT_RETURNED = "payment_returned", _("Payment not credited")
 
 
 class NotificationStatus(models.TextChoices):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from contact_center.services import decision_notify, offer_notify
+from contact_center.services import decision_notify, offer_notify, payment_returned_notify
 from measures.services.cases import CASE_DECIDED_EVENT, CASE_OFFERED_EVENT
 from platform_core.bus import Event, subscribe
+from treasury.services.bank import RETURNED_EVENT
 
 
 @subscribe(CASE_DECIDED_EVENT, name="contact_center.notify_decision")
@@ -25,5 +26,15 @@ def notify_offer(event: Event) -> None:
     offer_notify(
         case_id=event.payload["case"],
         source_key=f"{event.type}:{event.payload['case']}",
+        now=timezone.now(),
+    )
+
+
+@subscribe(RETURNED_EVENT, name="contact_center.notify_payment_returned")
+def notify_payment_returned(event: Event) -> None:
+    """The bank returned a payment: tell the person to change their bank details."""
+    payment_returned_notify(
+        payment_id=event.payload["payment"],
+        source_key=f"{event.type}:{event.payload['payment']}",
         now=timezone.now(),
     )

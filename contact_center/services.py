@@ -24,10 +24,11 @@ from django.utils.translation import gettext as _
 from contact_center.enums import UNSENT, NotificationChannel, NotificationStatus
 from contact_center.models import Notification
 from contact_center.ports import SendingFailed, sms_port
-from contact_center.texts import Texts, decision_texts, offer_texts
+from contact_center.texts import Texts, decision_texts, offer_texts, payment_returned_texts
 from measures.models import Case, Decision
 from platform_core.errors import Conflict
 from registries.models import Person
+from treasury.models import Payment
 
 MAX_ERROR = 2000
 
@@ -177,6 +178,22 @@ def offer_notify(
     texts = offer_texts(case=case, language=language)
     return _notify(
         person=case.person, texts=texts, source_key=source_key, language=language, now=now
+    )
+
+
+def payment_returned_notify(
+    *, payment_id: int, source_key: str, now: datetime, language: str | None = None
+) -> list[Notification]:
+    """Tell the person the bank returned a payment and that new details get it paid.
+    Idempotent by source_key."""
+    payment = Payment.objects.select_related("person", "measure").get(pk=payment_id)
+    before = _written_before(person_id=payment.person_id, source_key=source_key)
+    if before:
+        return before
+    language = language or language_of(payment.person)
+    texts = payment_returned_texts(payment=payment, language=language)
+    return _notify(
+        person=payment.person, texts=texts, source_key=source_key, language=language, now=now
     )
 
 

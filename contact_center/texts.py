@@ -22,11 +22,13 @@ from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contact_center.enums import NotificationKind
 from measures.enums import DecisionOutcome
 from measures.models import Case, Decision
 from measures.rules import FACTS
+from treasury.models import Payment
 
 TEMPLATES = "contact_center/notifications/"
 SUBJECT_MAX = 250
@@ -272,5 +274,34 @@ def offer_texts(*, case: Case, language: str) -> Texts:
             subject=Truncator(subject).chars(SUBJECT_MAX),
             body=_render("offer.txt", context),
             sms=_render("offer_sms.txt", context),
+            link=context["link"],
+        )
+
+
+RETURN_REASONS = {
+    "account_closed": gettext_lazy("the account is closed"),
+    "wrong_details": gettext_lazy("the bank details are wrong"),
+}
+
+
+def payment_returned_texts(*, payment: Payment, language: str) -> Texts:
+    """Return the texts telling a person a payment came back and how to get it, in language."""
+    with translation.override(language):
+        person = payment.person
+        context = {
+            "name": " ".join(p for p in (person.first_name, person.patronymic) if p),
+            "measure": payment.measure.name,
+            "amount": payment.amount,
+            "reason": str(RETURN_REASONS.get(payment.return_reason, payment.return_reason)),
+            "link": portal_link("my/details/"),
+        }
+        subject = _("The payment of “%(measure)s” was not credited") % {
+            "measure": payment.measure.name
+        }
+        return Texts(
+            kind=NotificationKind.PAYMENT_RETURNED,
+            subject=Truncator(subject).chars(SUBJECT_MAX),
+            body=_render("payment_returned.txt", context),
+            sms=_render("payment_returned_sms.txt", context),
             link=context["link"],
         )

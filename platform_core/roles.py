@@ -90,6 +90,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "integration.datacomplaint": ("view", "add"),
         **{m: ("view", "change") for m in CASES},
         **{m: ("view",) for m in NOTIFICATIONS + TREASURY},
+        # Supervisors approve and send payment batches (admin actions; maker-checker).
+        "treasury.paymentbatch": ("view", "change"),
         # A measure names its establishing authority and operator.
         "platform_core.organisation": ("view",),
     },

@@ -1,10 +1,16 @@
 """The treasury in the admin: accruals, payments, batches and the ledger, scoped to the
 staff user's territory, written only by the payroll (read-only here)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from platform_core.admin import ReadOnlyAdmin
+from platform_core.errors import DomainError
 from treasury.models import Accrual, LedgerEntry, Payment, PaymentBatch, Posting
+from treasury.services.bank import BankRefused, batch_approve, batch_send
 
 
 @admin.register(Accrual)
@@ -21,6 +27,33 @@ class PaymentBatchAdmin(ReadOnlyAdmin):
     list_display = ["id", "region", "source", "channel", "pay_date", "status", "count", "total"]
     list_filter = ["status", "source", "channel", "period"]
     readonly_fields = [f.name for f in PaymentBatch._meta.fields]
+    actions = ["approve", "send"]
+
+    @admin.action(permissions=["operate"], description=_("Approve the selected batches"))
+    def approve(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda batch: batch_approve(batch=batch, officer=request.user, now=timezone.now()),
+        )
+
+    @admin.action(permissions=["operate"], description=_("Send the selected batches to the bank"))
+    def send(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        self._each(request, queryset, lambda batch: batch_send(batch=batch, now=timezone.now()))
+
+    def _each(self, request: HttpRequest, queryset: models.QuerySet, act) -> None:  # type: ignore[no-untyped-def]
+        for batch in queryset:
+            try:
+                done = act(batch)
+            except BankRefused as exc:
+                problems = "; ".join(
+                    f"{p.get('line')}: {p.get('field')}: {p.get('message')}" for p in exc.problems
+                )
+                self.message_user(request, f"{batch}: {exc.message} {problems}", messages.ERROR)
+            except DomainError as exc:
+                self.message_user(request, f"{batch}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{done}: {done.get_status_display()}", messages.SUCCESS)
 
 
 @admin.register(Payment)

@@ -252,6 +252,27 @@ class Payment(models.Model):
         return f"{self.assignment_id} {self.period:%Y-%m} {self.amount}"
 
 
+class BankCursor(models.Model):
+    """How far the platform has read a bank's statement (its `seq`)."""
+
+    system = models.OneToOneField(
+        "integration.ExternalSystem",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("bank"),
+    )
+    seq = models.BigIntegerField(_("last statement item read"), default=0)
+
+    jurisdiction = Jurisdiction(region=None, view=Power.PAY_MEASURES, change=Power.PAY_MEASURES)
+
+    class Meta:
+        verbose_name = _("bank statement cursor")
+        verbose_name_plural = _("bank statement cursors")
+
+    def __str__(self) -> str:
+        return f"{self.system_id}: {self.seq}"
+
+
 class Accrual(models.Model):
     """What an assignment owes for a period (a month; a quarter or a year where the measure is
     paid so), or a correction of such an accrual after the assignment's period changed."""

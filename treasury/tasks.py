@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from treasury.enums import LedgerEntryKind
 from treasury.models import LedgerEntry
+from treasury.services.bank import bank_exchange
 from treasury.services.payroll import payroll_run
 
 
@@ -28,3 +29,9 @@ def monthly_payroll() -> dict:
         "payments": summary.payments,
         "batches": summary.batches,
     }
+
+
+@shared_task(name="treasury.bank_exchange")
+def bank_exchange_run() -> dict:
+    """Approved batches to the bank, and its statement read (idempotent: beat runs it often)."""
+    return bank_exchange(now=timezone.now())

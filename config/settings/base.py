@@ -225,6 +225,8 @@ CELERY_BEAT_SCHEDULE = {
     "daily-milestones": {"task": "measures.daily_milestones", "schedule": 3600.0},
     # The month's payroll, once, from TREASURY_PAYROLL_DAY on.
     "monthly-payroll": {"task": "treasury.monthly_payroll", "schedule": 3600.0},
+    # Approved batches to the bank and its statement back.
+    "bank-exchange": {"task": "treasury.bank_exchange", "schedule": 600.0},
 }
 
 # The event bus: how often a failing handler is retried before it becomes a dead letter.

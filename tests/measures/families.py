@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from measures.models import Measure
+from django.utils import timezone
+
+from measures.enums import CaseStatus, TriggerKind
+from measures.models import Assignment, Measure
 from measures.rules.sources import months_before, years_before
+from measures.services.cases import case_open, case_work
 from platform_core.enums import Role
 from platform_core.models import User
 from platform_core.roles import roles_sync, user_role_apply
@@ -65,6 +69,25 @@ class Families:
 
 def measure(code: str) -> Measure:
     return Measure.objects.get(code=code)
+
+
+def granted_on_application(
+    who: Person, as_of: date, *, code: str = UNIFIED, now: datetime | None = None
+) -> Assignment:
+    """The measure decided on the person's application as of a date, and granted."""
+    now = now or timezone.now()
+    case, _ = case_open(
+        person=who,
+        measure=measure(code),
+        trigger_kind=TriggerKind.APPLICATION,
+        trigger_key=f"application:test-{code}-{as_of}",
+        as_of=as_of,
+        now=now,
+    )
+    worked = case_work(case_id=case.pk, now=now)
+    assert worked.status == CaseStatus.DECIDED, worked.summary
+    assert worked.decision.outcome == "grant", worked.decision.explanation["conditions"]
+    return Assignment.objects.get(decision__case=case)
 
 
 def supervisor(username: str, organisation) -> User:  # type: ignore[no-untyped-def]

@@ -9,14 +9,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from measures.enums import AssignmentStatus, TriggerKind
-from measures.models import Assignment, Measure
-from measures.services.cases import case_open, case_work
+from measures.enums import AssignmentStatus
+from measures.models import Assignment
 from measures.services.milestones import milestones_run, persons_reaching_milestones
 from platform_core.calendar import calendar_load_year
 from registries.enums import SubsistenceGroup
 from registries.models import SubsistenceMinimum
-from tests.measures.families import UNIFIED, child_of, income, person
+from tests.measures.families import child_of, granted_on_application, income, person
 
 pytestmark = pytest.mark.django_db
 
@@ -40,26 +39,12 @@ def today(loaded_catalogue) -> date:
     return day
 
 
-def granted_allowance(mother, as_of: date) -> Assignment:  # type: ignore[no-untyped-def]
-    case, _ = case_open(
-        person=mother,
-        measure=Measure.objects.get(code=UNIFIED),
-        trigger_kind=TriggerKind.APPLICATION,
-        trigger_key=f"application:test-{mother.pk}",
-        as_of=as_of,
-        now=timezone.now(),
-    )
-    worked = case_work(case_id=case.pk, now=timezone.now())
-    assert worked.decision.outcome == "grant", worked.decision.explanation["conditions"]
-    return Assignment.objects.get(decision__case=case)
-
-
 def test_a_child_turning_17_ends_the_parents_allowance_the_day_before(today):
     mother = person(date(1980, 1, 1), "F")
     child = child_of(mother, 17, on=today)  # 17 today: no longer counted
     income(mother, "5000", on=today)
     yesterday = today - timedelta(days=1)
-    assignment = granted_allowance(mother, yesterday)  # the child was 16 then
+    assignment = granted_on_application(mother, yesterday)  # the child was 16 then
     assert child in persons_reaching_milestones(day=today)
 
     report = milestones_run(day=today, now=timezone.now())
@@ -75,7 +60,7 @@ def test_an_assignment_ends_when_its_period_is_over(today):
     mother = person(date(1990, 1, 1), "F")
     child_of(mother, 5, on=today)
     income(mother, "5000", on=today - timedelta(days=400))
-    assignment = granted_allowance(mother, today - timedelta(days=400))
+    assignment = granted_on_application(mother, today - timedelta(days=400))
     assert assignment.active_to < today
 
     report = milestones_run(day=today, now=timezone.now())

@@ -8,30 +8,21 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from measures.enums import AssignmentStatus, CaseStatus, TriggerKind
-from measures.models import Assignment, Measure
-from measures.services.cases import case_open, case_work
+from measures.enums import AssignmentStatus
+from measures.models import Assignment
 from platform_core.calendar import calendar_load_year
 from registries.enums import SubsistenceGroup
 from registries.models import SubsistenceMinimum
 from registries.services.persons import person_update
-from tests.measures.families import UNIFIED, child_of, income, large_family, person
+from tests.measures.families import (
+    child_of,
+    granted_on_application,
+    income,
+    large_family,
+    person,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _granted(who, code: str, on: date) -> Assignment:
-    case, _ = case_open(
-        person=who,
-        measure=Measure.objects.get(code=code),
-        trigger_kind=TriggerKind.APPLICATION,
-        trigger_key=f"application:{code}",
-        as_of=on,
-        now=timezone.now(),
-    )
-    case = case_work(case_id=case.pk, now=timezone.now())
-    assert case.status == CaseStatus.DECIDED, case.summary
-    return Assignment.objects.get(decision__case=case)
 
 
 def test_moving_out_ends_the_regional_measures_and_keeps_the_federal(loaded_catalogue):
@@ -54,8 +45,8 @@ def test_moving_out_ends_the_regional_measures_and_keeps_the_federal(loaded_cata
     for age in (2, 7, 9):
         child_of(mother, age, on=today)
     income(mother, "15000", on=today)
-    regional = _granted(mother, "moscow.large_family_phone", today)
-    federal = _granted(mother, UNIFIED, today)
+    regional = granted_on_application(mother, today, code="moscow.large_family_phone")
+    federal = granted_on_application(mother, today)
 
     person_update(person=mother, actor=None, changes={"patronymic": "Ивановна"})
     assert Assignment.objects.get(pk=regional.pk).status == AssignmentStatus.ACTIVE

@@ -13,21 +13,18 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Sum
 
-from measures.enums import CaseStatus, TriggerKind
-from measures.models import Assignment, Measure
+from measures.models import Assignment
 from measures.services.cases import (
     assignment_resume,
     assignment_suspend,
     assignments_end,
-    case_open,
-    case_work,
 )
 from measures.services.recalculation import recalculations_for_measure
 from platform_core.calendar import calendar_load_year
 from platform_core.validators import account_control_key
 from registries.enums import SubsistenceGroup
 from registries.models import SubsistenceMinimum
-from tests.measures.families import ON, UNIFIED, child_of, income, person
+from tests.measures.families import ON, UNIFIED, child_of, granted_on_application, income, person
 from treasury.enums import AccrualKind, LedgerAccount, PaymentChannel
 from treasury.models import Accrual, Payment, PaymentBatch, Posting
 from treasury.services.payroll import payroll_run
@@ -36,12 +33,6 @@ pytestmark = pytest.mark.django_db
 
 BIC = "044525225"
 NOW = datetime(2025, 12, 1, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _treasury(settings, tmp_path):
-    settings.TREASURY_FIRST_PERIOD = "2025-01-01"
-    settings.TREASURY_FILES_DIR = tmp_path
 
 
 def granted(*, on: date = ON, account: bool = True, address: str = "") -> Assignment:
@@ -58,17 +49,7 @@ def granted(*, on: date = ON, account: bool = True, address: str = "") -> Assign
     )
     child_of(mother, 5, on=on)
     income(mother, "15000", on=on)
-    case, _ = case_open(
-        person=mother,
-        measure=Measure.objects.get(code=UNIFIED),
-        trigger_kind=TriggerKind.APPLICATION,
-        trigger_key=f"application:{on}",
-        as_of=on,
-        now=NOW,
-    )
-    case = case_work(case_id=case.pk, now=NOW)
-    assert case.status == CaseStatus.DECIDED, case.summary
-    return Assignment.objects.get(decision__case=case)
+    return granted_on_application(mother, on, now=NOW)
 
 
 def regular(assignment: Assignment) -> dict[date, Decimal]:

@@ -261,6 +261,12 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                 WHERE x.person_id = owed.person_id AND x.measure_id = owed.measure_id
                   AND x.period = %(period)s AND x.status <> 'returned'
             )
+            -- Returned by the bank: paid again once the recipient's details changed since.
+            AND NOT EXISTS (
+                SELECT 1 FROM treasury_payment r
+                WHERE r.person_id = owed.person_id AND r.measure_id = owed.measure_id
+                  AND r.status = 'returned' AND r.status_at >= p.updated_at
+            )
             """,
             params,
         )

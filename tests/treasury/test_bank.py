@@ -1,0 +1,117 @@
+"""Batches to the emulated bank over HTTP and back: approved by another officer, sent,
+credited or returned; a return is owed again, the citizen told, and paid once the details
+changed."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from contact_center.enums import NotificationKind
+from contact_center.models import Notification
+from integration.enums import SystemKind
+from integration.models import ExternalSystem
+from platform_core.errors import Conflict
+from platform_core.validators import account_control_key
+from registries.services.persons import person_update
+from tests.conftest import make_staff
+from tests.treasury.test_payroll import BIC, granted
+from treasury.enums import BatchStatus, LedgerAccount, PaymentStatus
+from treasury.models import Accrual, Payment, PaymentBatch, Posting
+from treasury.services.bank import batch_approve, batch_send, statements_apply
+from treasury.services.payroll import payroll_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLOSED = account_control_key("40817810000000001000", BIC)  # the bank's closed accounts end in 000
+
+
+@pytest.fixture
+def bank(peers):  # type: ignore[no-untyped-def]
+    peers.control("bank", error_share=0, down=False, slow_share=0)
+    return ExternalSystem.objects.create(
+        code="bank", name="Банк", kind=SystemKind.BANK, base_url=peers.bank, secret="demo-bank"
+    )
+
+
+def balance(account: str) -> Decimal:
+    sums = Posting.objects.filter(account=account).aggregate(d=Sum("debit"), c=Sum("credit"))
+    return (sums["d"] or 0) - (sums["c"] or 0)
+
+
+def settled(now=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    time.sleep(0.6)  # the emulated bank settles 0.2 s after it accepts
+    return statements_apply(now=now or timezone.now())
+
+
+def test_a_batch_goes_to_the_bank_and_a_return_is_paid_again_after_new_details(
+    loaded_catalogue, bank, ministry_27
+):
+    paid = granted()
+    returned = granted()
+    person_update(person=returned.person, actor=None, changes={"bank_account": CLOSED})
+    payroll_run(period=date(2025, 10, 1), now=timezone.now())
+    batch = PaymentBatch.objects.get()
+    maker, checker = make_staff("maker", ministry_27), make_staff("checker", ministry_27)
+
+    PaymentBatch.objects.filter(pk=batch.pk).update(formed_by=maker)
+    with pytest.raises(Conflict):
+        batch_approve(batch=batch, officer=maker, now=timezone.now())
+    with pytest.raises(Conflict):  # not approved: not sent
+        batch_send(batch=batch, now=timezone.now())
+    batch = batch_approve(batch=batch, officer=checker, now=timezone.now())
+    batch = batch_send(batch=batch, now=timezone.now())
+    assert batch.status == BatchStatus.SENT
+    assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.SENT}
+    assert balance(LedgerAccount.PAYABLE) == 0 and balance(LedgerAccount.BANK) == -38000
+
+    applied = settled()  # (items of other tests' batches in the bank's statement: ignored)
+    assert (applied["credited"], applied["returned"]) == (1, 1)
+    back = Payment.objects.get(person=returned.person)
+    assert (back.status, back.return_reason) == (PaymentStatus.RETURNED, "account_closed")
+    assert Payment.objects.get(person=paid.person).status == PaymentStatus.CREDITED
+    assert not Accrual.objects.filter(payment=back).exists()  # owed again
+    assert balance(LedgerAccount.PAYABLE) == -19000 and balance(LedgerAccount.BANK) == -19000
+    told = Notification.objects.filter(
+        person=returned.person, kind=NotificationKind.PAYMENT_RETURNED
+    )
+    assert told.exists() and "19" in told.first().body
+    again = statements_apply(now=timezone.now())
+    assert (again["credited"], again["returned"]) == (0, 0)  # each item applied once
+
+    payroll_run(period=date(2025, 11, 1), now=timezone.now())
+    assert not Payment.objects.filter(person=returned.person, period=date(2025, 11, 1)).exists()
+    person_update(
+        person=returned.person,
+        actor=None,
+        changes={"bank_account": account_control_key("40817810000000002001", BIC)},
+    )
+    payroll_run(period=date(2025, 11, 1), now=timezone.now())
+    repaid = Payment.objects.get(person=returned.person, period=date(2025, 11, 1))
+    assert repaid.amount == Decimal("28500.00")  # September and October again, and November
+    assert repaid.account != CLOSED and back.account == CLOSED  # the old payment kept its details
+
+
+def test_supervisors_approve_in_the_admin_and_officers_cannot(
+    client, loaded_catalogue, bank, ministry_27, officer_27
+):
+    from platform_core.enums import Role
+
+    granted()
+    payroll_run(period=date(2025, 10, 1), now=timezone.now())
+    batch = PaymentBatch.objects.get()
+    page = "/admin/treasury/paymentbatch/"
+    form = {"action": "approve", "_selected_action": [batch.pk]}
+    client.force_login(officer_27)
+    client.post(page, form)
+    assert PaymentBatch.objects.get().status == BatchStatus.FORMED  # view-only role
+    client.force_login(make_staff("boss", ministry_27, role=Role.SUPERVISOR))
+    client.post(page, form)
+    assert PaymentBatch.objects.get().status == BatchStatus.APPROVED
+    client.post(page, {"action": "send", "_selected_action": [batch.pk]})
+    assert PaymentBatch.objects.get().status == BatchStatus.SENT

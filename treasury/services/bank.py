@@ -1,0 +1,279 @@
+"""Payment batches to the bank and back (docs/peers.md, docs/decisions.md §13).
+
+A formed batch is approved by an officer other than whoever formed it (maker-checker), then
+sent to the bank as payment orders; the bank settles each payment into its statement, which
+the platform reads from where it stopped: `credited`, or `returned` with a reason. A returned
+payment's accruals are owed again, the citizen is told to change their details
+(`treasury.payment_returned`), and the payroll pays them once the details changed. Every step
+is under the batch's or the cursor's row lock and writes the ledger: sending debits what is
+owed to recipients and credits the bank; a return reverses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from integration.enums import SystemKind
+from integration.models import ExternalSystem
+from integration.services.http import CircuitOpen, provider_call
+from platform_core.bus import publish
+from platform_core.errors import Conflict, DomainError
+from platform_core.scoping import ensure_in_scope
+from treasury.enums import (
+    BatchStatus,
+    LedgerAccount,
+    LedgerEntryKind,
+    PaymentChannel,
+    PaymentStatus,
+)
+from treasury.models import Accrual, BankCursor, LedgerEntry, Payment, PaymentBatch, Posting
+
+RETURNED_EVENT = "treasury.payment_returned"
+STATEMENT_PAGE = 1000
+
+
+class BankRefused(DomainError):
+    """The bank refused the batch; `problems` name each line and field it found wrong."""
+
+    code = "bank_refused"
+
+    def __init__(self, problems: list[dict[str, Any]]):
+        super().__init__(
+            _("The bank refused the batch: %(count)d problems.") % {"count": len(problems)}
+        )
+        self.problems = problems
+
+
+class BankUnavailable(DomainError):
+    status = 503
+    code = "bank_unavailable"
+
+
+def bank_system() -> ExternalSystem:
+    system = (
+        ExternalSystem.objects.filter(active=True, kind=SystemKind.BANK)
+        .exclude(base_url="")
+        .order_by("code")
+        .first()
+    )
+    if system is None:
+        raise BankUnavailable(_("No bank is configured (an active external system of kind bank)."))
+    return system
+
+
+def _batch_locked(batch: PaymentBatch, allowed: list[str]) -> PaymentBatch:
+    locked = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status not in allowed:
+        raise Conflict(
+            _("The batch is %(status)s already; reload it to see what changed.")
+            % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+def batch_approve(*, batch: PaymentBatch, officer: Any, now: datetime) -> PaymentBatch:
+    """The checker's approval of a formed batch: not by whoever formed it. Raises Conflict,
+    OutOfJurisdiction."""
+    ensure_in_scope(batch, user=officer, action="change")
+    with transaction.atomic():
+        locked = _batch_locked(batch, [BatchStatus.FORMED])
+        if locked.formed_by_id == officer.pk:
+            raise Conflict(_("Another officer must approve the batch you formed."))
+        locked.status = BatchStatus.APPROVED
+        locked.approved_by = officer
+        locked.approved_at = now
+        locked.save(update_fields=["status", "approved_by", "approved_at"])
+    return locked
+
+
+def _order(payment: Payment) -> dict[str, Any]:
+    order: dict[str, Any] = {
+        "payment_id": str(payment.uuid),
+        "amount": f"{payment.amount:.2f}",
+        "recipient": {
+            "name": payment.recipient_name,
+            **({"snils": payment.snils} if payment.snils else {}),
+        },
+        "channel": payment.channel,
+    }
+    if payment.channel == PaymentChannel.ACCOUNT:
+        order |= {"bic": payment.bic, "account": payment.account}
+    else:
+        order["address"] = payment.address
+    return order
+
+
+def orders_checksum(orders: list[dict[str, Any]]) -> str:
+    """The SHA-256 of the payment orders as docs/peers.md serialises them."""
+    serialised = json.dumps(orders, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(serialised.encode()).hexdigest()
+
+
+def _ledger(
+    *,
+    kind: str,
+    batch: PaymentBatch,
+    payments: Any,
+    debit: str,
+    credit: str,
+    now: datetime,
+    description: str,
+) -> None:
+    """One ledger entry moving the payments' sums, per measure, from `credit` to `debit`."""
+    sums = payments.values("measure_id").annotate(total=Sum("amount")).order_by("measure_id")
+    entry = LedgerEntry.objects.create(
+        kind=kind, region_id=batch.region_id, period=batch.period, at=now, description=description
+    )
+    Posting.objects.bulk_create(
+        Posting(
+            entry=entry,
+            account=account,
+            source=batch.source,
+            measure_id=row["measure_id"],
+            debit=row["total"] if side == "debit" else 0,
+            credit=row["total"] if side == "credit" else 0,
+        )
+        for row in sums
+        for account, side in ((debit, "debit"), (credit, "credit"))
+    )
+
+
+def batch_send(*, batch: PaymentBatch, now: datetime) -> PaymentBatch:
+    """Send an approved batch to the bank as payment orders. Raises BankRefused (nothing
+    accepted: the bank's line-numbered problems), BankUnavailable (try again later), Conflict."""
+    system = bank_system()
+    with transaction.atomic():
+        locked = _batch_locked(batch, [BatchStatus.APPROVED])
+        payments = locked.payments.order_by("id")
+        orders = [_order(p) for p in payments]
+        payload = {
+            "batch_id": str(locked.uuid),
+            "payment_date": locked.pay_date.isoformat(),
+            "currency": "RUB",
+            "count": len(orders),
+            "total": f"{locked.total:.2f}",
+            "checksum": orders_checksum(orders),
+            "payments": orders,
+        }
+        try:
+            reply = provider_call(
+                system=system, method="POST", path="v1/payment-orders", payload=payload, now=now
+            )
+        except CircuitOpen as exc:
+            raise BankUnavailable(str(exc.message)) from None
+        if reply.failed:
+            raise BankUnavailable(
+                _("The bank did not take the batch: %(error)s")
+                % {"error": reply.error or reply.status}
+            )
+        if reply.status == 400:
+            raise BankRefused((reply.body or {}).get("errors", []))
+        if reply.status != 200:
+            raise Conflict(
+                _("The bank refused the batch (%(status)s): %(error)s")
+                % {"status": reply.status, "error": reply.error}
+            )
+        locked.status = BatchStatus.SENT
+        locked.save(update_fields=["status"])
+        payments.update(status=PaymentStatus.SENT, status_at=now)
+        _ledger(
+            kind=LedgerEntryKind.PAYMENT,
+            batch=locked,
+            payments=locked.payments.all(),
+            debit=LedgerAccount.PAYABLE,
+            credit=LedgerAccount.BANK,
+            now=now,
+            description=f"Batch {locked.uuid} sent",
+        )
+    return locked
+
+
+def statements_apply(*, now: datetime) -> dict[str, int]:
+    """Read the bank's statement from where the platform stopped and apply each item once:
+    credited, or returned (the accruals owed again, the ledger reversed, the citizen told)."""
+    system = bank_system()
+    counts = {"credited": 0, "returned": 0, "ignored": 0}
+    while True:
+        with transaction.atomic():
+            cursor, _ = BankCursor.objects.select_for_update().get_or_create(system=system)
+            try:
+                reply = provider_call(
+                    system=system,
+                    method="GET",
+                    path=f"v1/statements?after={cursor.seq}",
+                    now=now,
+                )
+            except CircuitOpen as exc:
+                raise BankUnavailable(str(exc.message)) from None
+            if reply.status != 200:
+                raise BankUnavailable(
+                    _("The bank's statement could not be read: %(error)s")
+                    % {"error": reply.error or reply.status}
+                )
+            items = reply.body.get("items", [])
+            for item in items:
+                counts[_statement_item(item, now=now)] += 1
+                cursor.seq = max(cursor.seq, int(item["seq"]))
+            cursor.save(update_fields=["seq"])
+        if not items:
+            return counts
+
+
+def _statement_item(item: dict[str, Any], *, now: datetime) -> str:
+    payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("batch")
+        .filter(uuid=item.get("payment_id"))
+        .first()
+    )
+    status = item.get("status")
+    if (
+        payment is None
+        or payment.status != PaymentStatus.SENT
+        or status not in (PaymentStatus.CREDITED, PaymentStatus.RETURNED)
+    ):
+        return "ignored"  # not ours, applied before, or a recall's outcome (not sent here)
+    payment.status = status
+    payment.status_at = now
+    if status == PaymentStatus.CREDITED:
+        payment.save(update_fields=["status", "status_at"])
+        return "credited"
+    payment.return_reason = str(item.get("reason", ""))[:100]
+    payment.save(update_fields=["status", "status_at", "return_reason"])
+    Accrual.objects.filter(payment=payment).update(payment=None)  # owed again
+    _ledger(
+        kind=LedgerEntryKind.RETURN,
+        batch=payment.batch,
+        payments=Payment.objects.filter(pk=payment.pk),
+        debit=LedgerAccount.BANK,
+        credit=LedgerAccount.PAYABLE,
+        now=now,
+        description=f"Payment {payment.uuid} returned: {payment.return_reason}",
+    )
+    publish(
+        RETURNED_EVENT,
+        {"payment": payment.pk, "person": payment.person_id, "reason": payment.return_reason},
+    )
+    return "returned"
+
+
+def bank_exchange(*, now: datetime) -> dict[str, int]:
+    """The daily exchange: approved batches sent, the statement read. Batches the bank
+    refuses stay approved with the problems logged; an unreachable bank is tried next time."""
+    sent = refused = 0
+    for batch in PaymentBatch.objects.filter(status=BatchStatus.APPROVED).order_by("id"):
+        try:
+            batch_send(batch=batch, now=now)
+            sent += 1
+        except (BankRefused, Conflict):
+            refused += 1
+        except BankUnavailable:
+            break
+    return {"sent": sent, "refused": refused, **statements_apply(now=now)}
