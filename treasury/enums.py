@@ -27,6 +27,7 @@ class PaymentStatus(models.TextChoices):
     SENT = "sent", _("Sent to the bank")
     CREDITED = "credited", _("Credited")
     RETURNED = "returned", _("Returned by the bank")
+    WITHDRAWN = "withdrawn", _("Pulled from the batch before it was sent")
 
 
 class BatchStatus(models.TextChoices):

@@ -227,10 +227,11 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["-created_at", "-id"]
         constraints = [
-            # Never twice: one payment per assignment and period, unless the bank returned it.
+            # Never twice: one payment per assignment and period, unless the bank returned it
+            # or it was pulled from its batch before it was sent.
             models.UniqueConstraint(
                 fields=["assignment", "period"],
-                condition=~Q(status=PaymentStatus.RETURNED),
+                condition=~Q(status__in=[PaymentStatus.RETURNED, PaymentStatus.WITHDRAWN]),
                 name="payment_once_per_assignment_period",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),

@@ -115,3 +115,44 @@ def test_supervisors_approve_in_the_admin_and_officers_cannot(
     assert PaymentBatch.objects.get().status == BatchStatus.APPROVED
     client.post(page, {"action": "send", "_selected_action": [batch.pk]})
     assert PaymentBatch.objects.get().status == BatchStatus.SENT
+
+
+def test_a_death_after_the_batch_was_formed_pulls_the_payment_from_it(
+    loaded_catalogue, bank, ministry_27, tmp_path
+):
+    from registries.enums import LifeEventKind
+    from registries.services.life_events import life_event_record
+
+    alive, dead = granted(), granted()
+    payroll_run(period=date(2025, 10, 1), now=timezone.now())
+    batch = PaymentBatch.objects.get()
+    batch = batch_approve(
+        batch=batch, officer=make_staff("checker", ministry_27), now=timezone.now()
+    )
+    assert (batch.count, batch.total) == (2, Decimal("38000.00"))
+
+    # As the registry applies a death: the date of death, then the life event.
+    person_update(person=dead.person, actor=None, changes={"death_date": date(2025, 10, 10)})
+    life_event_record(
+        person=dead.person,
+        kind=LifeEventKind.DEATH,
+        occurred_on=date(2025, 10, 10),
+        learned_at=timezone.now(),
+        source_system="test",
+        source_event_id="d-1",
+    )
+
+    batch = PaymentBatch.objects.get()
+    assert (batch.count, batch.total, batch.status) == (1, Decimal("19000.00"), BatchStatus.FORMED)
+    pulled = Payment.objects.get(person=dead.person)
+    assert pulled.status == PaymentStatus.WITHDRAWN and not pulled.accruals.exists()
+    lines = (tmp_path / batch.file_name).read_text().splitlines()
+    assert len(lines) == 3 and lines[-1] == "TOTAL,1,19000.00"
+    assert str(pulled.uuid) not in "\n".join(lines)
+
+    batch = batch_approve(batch=batch, officer=make_staff("again", ministry_27), now=timezone.now())
+    batch_send(batch=batch, now=timezone.now())
+    assert settled()["credited"] == 1
+    payroll_run(period=date(2025, 11, 1), now=timezone.now())
+    assert not Payment.objects.filter(person=dead.person).exclude(pk=pulled.pk).exists()
+    assert Payment.objects.get(person=alive.person, period=date(2025, 11, 1)).amount == 9500

@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -34,6 +36,7 @@ from treasury.enums import (
     PaymentStatus,
 )
 from treasury.models import Accrual, BankCursor, LedgerEntry, Payment, PaymentBatch, Posting
+from treasury.services.payroll import batch_file_write
 
 RETURNED_EVENT = "treasury.payment_returned"
 STATEMENT_PAGE = 1000
@@ -151,7 +154,7 @@ def batch_send(*, batch: PaymentBatch, now: datetime) -> PaymentBatch:
     system = bank_system()
     with transaction.atomic():
         locked = _batch_locked(batch, [BatchStatus.APPROVED])
-        payments = locked.payments.order_by("id")
+        payments = locked.payments.filter(status=PaymentStatus.FORMED).order_by("id")
         orders = [_order(p) for p in payments]
         payload = {
             "batch_id": str(locked.uuid),
@@ -262,6 +265,33 @@ def _statement_item(item: dict[str, Any], *, now: datetime) -> str:
         {"payment": payment.pk, "person": payment.person_id, "reason": payment.return_reason},
     )
     return "returned"
+
+
+def payments_withdraw(*, person_id: int, reason: str, directory: Path | None = None) -> int:
+    """Pull a person's payments from the batches not sent yet (a death recorded after the
+    batch was formed): their accruals are owed again (for the family to claim, as the payroll
+    pays no deceased person), the batch's totals and file follow, and a batch approved
+    before must be approved again. Returns how many were pulled."""
+    pulled = 0
+    with transaction.atomic():
+        batches = PaymentBatch.objects.select_for_update().filter(
+            status__in=[BatchStatus.FORMED, BatchStatus.APPROVED],
+            pk__in=Payment.objects.filter(person_id=person_id, status=PaymentStatus.FORMED).values(
+                "batch_id"
+            ),
+        )
+        for batch in batches:
+            payments = batch.payments.filter(person_id=person_id, status=PaymentStatus.FORMED)
+            amount = payments.aggregate(total=Sum("amount"))["total"]
+            Accrual.objects.filter(payment__in=payments).update(payment=None)
+            withdrawn = payments.update(status=PaymentStatus.WITHDRAWN, return_reason=reason[:100])
+            batch.count -= withdrawn
+            batch.total -= amount
+            batch.status, batch.approved_by, batch.approved_at = BatchStatus.FORMED, None, None
+            batch.save(update_fields=["count", "total", "status", "approved_by", "approved_at"])
+            batch_file_write(batch.pk, directory or settings.TREASURY_FILES_DIR)
+            pulled += withdrawn
+    return pulled
 
 
 def bank_exchange(*, now: datetime) -> dict[str, int]:

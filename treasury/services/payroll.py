@@ -256,10 +256,13 @@ def payments_make(params: dict) -> tuple[int, int, int]:
             JOIN measures_assignment a ON a.id = owed.assignment_id
             JOIN measures_measure m ON m.id = owed.measure_id
             JOIN registries_person p ON p.id = owed.person_id
-            WHERE NOT EXISTS (
+            -- What was owed to someone who died is paid to their family on application,
+            -- not to the account of the deceased.
+            WHERE p.death_date IS NULL
+            AND NOT EXISTS (
                 SELECT 1 FROM treasury_payment x
                 WHERE x.person_id = owed.person_id AND x.measure_id = owed.measure_id
-                  AND x.period = %(period)s AND x.status <> 'returned'
+                  AND x.period = %(period)s AND x.status NOT IN ('returned', 'withdrawn')
             )
             -- Returned by the bank: paid again once the recipient's details changed since.
             AND NOT EXISTS (
@@ -357,43 +360,43 @@ def payments_make(params: dict) -> tuple[int, int, int]:
 FILE_COLUMNS = "uuid, snils, recipient_name, channel, bic, account, address, amount"
 
 
-def batch_files_write(directory: Path) -> list[Path]:
-    """Step 5: each new batch's CSV file (a header, a line per payment, a TOTAL line with
-    the count and the sum), its SHA-256 kept in the batch."""
+def batch_file_write(batch_id: int, directory: Path) -> Path:
+    """A batch's CSV file (a header, a line per payment in it, a TOTAL line with the count and
+    the sum), its name and SHA-256 kept in the batch; written again when the batch changes."""
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT batch.id, batch.uuid, batch.region_id, batch.source, batch.channel,
-                   batch.count, batch.total
-            FROM treasury_paymentbatch batch JOIN payroll_batches b ON b.batch_id = batch.id
-            ORDER BY batch.id
-            """
+            "SELECT uuid, region_id, source, channel, count, total"
+            " FROM treasury_paymentbatch WHERE id = %s",
+            [batch_id],
         )
-        batches = cursor.fetchall()
-        for batch_id, uuid, region, source, channel, count, total in batches:
-            path = directory / f"{region}-{source}-{channel}-{uuid}.csv"
-            digest = hashlib.sha256()
-            with path.open("wb") as out:
-                copy_sql = (
-                    f"COPY (SELECT {FILE_COLUMNS} FROM treasury_payment"  # noqa: S608
-                    f" WHERE batch_id = {int(batch_id)} ORDER BY id)"
-                    " TO STDOUT WITH (FORMAT csv, HEADER true)"
-                )
-                with cursor.copy(copy_sql) as copy:
-                    for chunk in copy:
-                        out.write(chunk)
-                        digest.update(chunk)
-                trailer = f"TOTAL,{count},{total:.2f}\r\n".encode()
-                out.write(trailer)
-                digest.update(trailer)
-            cursor.execute(
-                "UPDATE treasury_paymentbatch SET checksum = %s, file_name = %s WHERE id = %s",
-                [digest.hexdigest(), path.name, batch_id],
+        uuid, region, source, channel, count, total = cursor.fetchone()
+        path = directory / f"{region}-{source}-{channel}-{uuid}.csv"
+        digest = hashlib.sha256()
+        with path.open("wb") as out:
+            copy_sql = (
+                f"COPY (SELECT {FILE_COLUMNS} FROM treasury_payment"  # noqa: S608
+                f" WHERE batch_id = {int(batch_id)} AND status <> 'withdrawn' ORDER BY id)"
+                " TO STDOUT WITH (FORMAT csv, HEADER true)"
             )
-            written.append(path)
-    return written
+            with cursor.copy(copy_sql) as copy:
+                for chunk in copy:
+                    out.write(chunk)
+                    digest.update(chunk)
+            trailer = f"TOTAL,{count},{total:.2f}\n".encode()
+            out.write(trailer)
+            digest.update(trailer)
+        cursor.execute(
+            "UPDATE treasury_paymentbatch SET checksum = %s, file_name = %s WHERE id = %s",
+            [digest.hexdigest(), path.name, batch_id],
+        )
+    return path
+
+
+def batch_files_write(directory: Path) -> list[Path]:
+    """Step 5: the file of each batch this run formed."""
+    batches = [row[0] for row in _rows("SELECT batch_id FROM payroll_batches ORDER BY 1", {})]
+    return [batch_file_write(batch_id, directory) for batch_id in batches]
 
 
 def _summary(summary: PayrollSummary) -> None:
