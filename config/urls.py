@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/core/", include("platform_core.urls")),
     path("api/v1/registries/", include("registries.urls")),
     path("api/v1/measures/", include("measures.urls")),
+    path("api/v1/treasury/", include("treasury.urls")),
     path("api/v1/integration/", include("integration.urls")),
     path("api/v1/contact-center/", include("contact_center.urls")),
 ]

@@ -189,6 +189,10 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "integration.enums.ComplaintStatus",
         "PublicationStatusEnum": "integration.enums.PublicationStatus",
         "AttemptOutcomeEnum": "integration.enums.AttemptOutcome",
+        "PaymentChannelEnum": "treasury.enums.PaymentChannel",
+        "PaymentStatusEnum": "treasury.enums.PaymentStatus",
+        "BatchStatusEnum": "treasury.enums.BatchStatus",
+        "BudgetSourceEnum": "treasury.enums.BudgetSource",
     },
 }
 

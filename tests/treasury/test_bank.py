@@ -156,3 +156,35 @@ def test_a_death_after_the_batch_was_formed_pulls_the_payment_from_it(
     payroll_run(period=date(2025, 11, 1), now=timezone.now())
     assert not Payment.objects.filter(person=dead.person).exclude(pk=pulled.pk).exists()
     assert Payment.objects.get(person=alive.person, period=date(2025, 11, 1)).amount == 9500
+
+
+def test_the_api_is_scoped_and_approves_with_a_second_officer(
+    client, loaded_catalogue, bank, ministry_27, officer_27, officer_77
+):
+    assignment = granted()
+    payroll_run(period=date(2025, 10, 1), now=timezone.now())
+    batch = PaymentBatch.objects.get()
+    PaymentBatch.objects.filter(pk=batch.pk).update(formed_by=officer_27)
+    api = "/api/v1/treasury/"
+
+    client.force_login(officer_77)
+    for path in ("payments/", "accruals/", "batches/", "ledger/"):
+        answer = client.get(api + path)
+        assert answer.status_code == 200 and answer.json()["count"] == 0, path
+    assert client.get(f"{api}batches/{batch.pk}/").status_code == 404
+    assert client.post(f"{api}batches/{batch.pk}/approve/").status_code == 404
+
+    client.force_login(officer_27)
+    payments = client.get(api + "payments/", {"person": assignment.person_id}).json()
+    assert payments["count"] == 1 and payments["results"][0]["amount"] == "19000.00"
+    ledger = client.get(api + "ledger/").json()["results"][0]
+    assert {p["account"] for p in ledger["postings"]} == {"expense", "payable"}
+    refused = client.post(f"{api}batches/{batch.pk}/approve/")
+    assert refused.status_code == 409, refused.content  # the maker does not check
+    assert client.post(f"{api}batches/{batch.pk}/send/").status_code == 409  # not approved
+
+    client.force_login(make_staff("checker", ministry_27))
+    approved = client.post(f"{api}batches/{batch.pk}/approve/")
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "checker"
+    sent = client.post(f"{api}batches/{batch.pk}/send/")
+    assert sent.status_code == 200 and sent.json()["status"] == BatchStatus.SENT
