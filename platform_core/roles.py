@@ -62,6 +62,7 @@ TREASURY = [
     "treasury.paymentbatch",
     "treasury.ledgerentry",
     "treasury.posting",
+    "treasury.budgetlimit",
 ]
 # What citizens were told, on which channel, and how the sending went.
 NOTIFICATIONS = ["contact_center.notification"]
@@ -92,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view",) for m in NOTIFICATIONS + TREASURY},
         # Supervisors approve and send payment batches (admin actions; maker-checker).
         "treasury.paymentbatch": ("view", "change"),
+        "treasury.budgetlimit": ("view", "add", "change"),
         # A measure names its establishing authority and operator.
         "platform_core.organisation": ("view",),
     },

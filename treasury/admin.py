@@ -7,19 +7,37 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from platform_core.admin import ReadOnlyAdmin
+from platform_core.admin import ReadOnlyAdmin, ScopedAdmin
 from platform_core.errors import DomainError
-from treasury.models import Accrual, LedgerEntry, Payment, PaymentBatch, Posting
+from treasury.models import Accrual, BudgetLimit, LedgerEntry, Payment, PaymentBatch, Posting
 from treasury.services.bank import BankRefused, batch_approve, batch_send
 
 
 @admin.register(Accrual)
 class AccrualAdmin(ReadOnlyAdmin):
-    list_display = ["id", "person", "measure", "period", "kind", "day_from", "day_to", "amount"]
-    list_filter = ["kind", "source", "period"]
+    list_display = [
+        "id",
+        "person",
+        "measure",
+        "period",
+        "kind",
+        "day_from",
+        "day_to",
+        "amount",
+        "held",
+    ]
+    list_filter = ["kind", "source", "period", "held"]
     search_fields = ["person__last_name", "person__snils"]
     list_select_related = ["person", "measure"]
     readonly_fields = [f.name for f in Accrual._meta.fields]
+
+
+@admin.register(BudgetLimit)
+class BudgetLimitAdmin(ScopedAdmin):
+    list_display = ["year", "region", "source", "measure", "amount"]
+    list_filter = ["year", "source"]
+    list_select_related = ["region", "measure"]
+    autocomplete_fields = ["measure"]
 
 
 @admin.register(PaymentBatch)

@@ -50,3 +50,10 @@ class LedgerEntryKind(models.TextChoices):
     ACCRUAL = "accrual", _("Accruals")
     PAYMENT = "payment", _("Payments")
     RETURN = "return", _("Returns")
+
+
+class HeldReason(models.TextChoices):
+    """Why an accrual owed is not paid yet."""
+
+    NO_DETAILS = "no_details", _("No bank account or address to pay to")
+    BUDGET_LIMIT = "budget_limit", _("The budget limit of the measure for the year is reached")

@@ -24,6 +24,7 @@ from treasury.enums import (
     AccrualKind,
     BatchStatus,
     BudgetSource,
+    HeldReason,
     LedgerAccount,
     LedgerEntryKind,
     PaymentChannel,
@@ -253,6 +254,38 @@ class Payment(models.Model):
         return f"{self.assignment_id} {self.period:%Y-%m} {self.amount}"
 
 
+class BudgetLimit(models.Model):
+    """What a budget may pay for a measure in a region in a year: payments beyond it are held
+    (the accruals stay owed, with the reason) until the limit is raised."""
+
+    region = _region()
+    source = models.CharField(_("budget source"), max_length=16, choices=BudgetSource.choices)
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="+", verbose_name=_("measure")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    amount = models.DecimalField(_("limit, RUB"), **MONEY)
+
+    jurisdiction = Jurisdiction(region="region", view=Power.PAY_MEASURES, change=Power.PAY_MEASURES)
+
+    class Meta:
+        verbose_name = _("budget limit")
+        verbose_name_plural = _("budget limits")
+        ordering = ["-year", "region", "measure"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "source", "measure", "year"], name="budget_limit_once"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="budget_limit_not_negative"),
+            models.CheckConstraint(
+                condition=Q(source__in=BudgetSource.values), name="budget_limit_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.source} {self.measure_id} {self.year}: {self.amount}"
+
+
 class BankCursor(models.Model):
     """How far the platform has read a bank's statement (its `seq`)."""
 
@@ -310,6 +343,9 @@ class Accrual(models.Model):
         db_index=False,  # accrual_corrections
     )
     accrued_in = models.DateField(_("accrued in the payroll of"))
+    held = models.CharField(
+        _("not paid because"), max_length=16, choices=HeldReason.choices, blank=True
+    )
     created_at = models.DateTimeField(_("created at"))
     # Both made with the accrual by the same payroll (RUN_TOGETHER); nothing looks accruals up
     # by ledger entry.

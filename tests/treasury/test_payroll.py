@@ -166,7 +166,7 @@ def test_a_recalculated_assignment_is_corrected_and_the_new_terms_paid(loaded_ca
 def test_without_details_nothing_is_paid_and_the_accruals_wait(loaded_catalogue):
     assignment = granted(account=False)
     summary = payroll_run(period=date(2025, 9, 1), now=NOW)
-    assert summary.without_details == 1 and not Payment.objects.exists()
+    assert summary.held == 1 and not Payment.objects.exists()
     assert Accrual.objects.get(assignment=assignment).payment is None
 
     person = assignment.person
@@ -261,3 +261,30 @@ def test_beat_runs_the_months_payroll_once_from_its_day(loaded_catalogue, settin
         "why": "ran this month",
     }
     assert Payment.objects.get().amount == Decimal("19000.00")
+
+
+def test_beyond_the_budget_limit_payments_wait_with_the_reason(loaded_catalogue):
+    from treasury.enums import HeldReason
+    from treasury.models import BudgetLimit
+
+    first, second = granted(), granted()
+    limit = BudgetLimit.objects.create(
+        region_id="27", source="federal", measure=first.measure, year=2025, amount=30000
+    )
+    summary = payroll_run(period=date(2025, 10, 1), now=NOW)
+
+    assert (summary.payments, summary.held) == (1, 1)  # 19,000 fits in 30,000; 38,000 not
+    paid = Payment.objects.get()
+    waiting = second if paid.assignment == first else first
+    assert paid.amount == Decimal("19000.00")
+    held = Accrual.objects.filter(assignment=waiting)
+    assert held.count() == 2 and {a.held for a in held} == {HeldReason.BUDGET_LIMIT}
+    assert all(a.payment is None for a in held)
+
+    payroll_run(period=date(2025, 10, 1), now=NOW)  # still beyond: still waiting
+    assert Payment.objects.count() == 1
+    limit.amount = 60000
+    limit.save()
+    payroll_run(period=date(2025, 10, 1), now=NOW)
+    assert Payment.objects.get(assignment=waiting).amount == Decimal("19000.00")
+    assert not Accrual.objects.exclude(held="").exists()

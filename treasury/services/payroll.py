@@ -13,8 +13,8 @@ transaction that only one payroll holds at a time (docs/decisions.md §13).
    to recipients, by budget source and measure.
 4. Payments: what a measure owes a recipient net (an overpayment is held back from what
    follows) is paid once per (assignment, period), on the newest assignment, on the
-   recipient's details as they are now, kept with the payment; no details, no payment (the
-   accruals wait).
+   recipient's details as they are now, kept with the payment. No details, or a budget limit
+   of the year reached: no payment, the accruals wait with the reason.
 5. Batches and files: one batch per region, budget source and channel; its CSV file, with its
    totals and checksum (docs/treasury.md).
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from treasury.enums import AccrualKind, LedgerEntryKind
+from treasury.enums import AccrualKind, HeldReason, LedgerEntryKind
 
 # The span one accrual covers, in months, per provision; 0: once.
 SPAN_SQL = """(VALUES ('cash_monthly', 1), ('cash_quarterly', 3), ('cash_annual', 12),
@@ -56,7 +56,7 @@ class PayrollSummary:
     corrected: int = 0
     payments: int = 0
     batches: int = 0
-    without_details: int = 0
+    held: int = 0  # recipients owed but not paid: no details, or the budget limit reached
     by_source_measure: list[tuple[str, str, int, Decimal, int, Decimal]] = field(
         default_factory=list
     )  # source, measure, accruals, their sum, payments, their sum
@@ -227,8 +227,8 @@ def ledger_post(params: dict) -> None:
 
 def payments_make(params: dict) -> tuple[int, int, int]:
     """Step 4: payments of what is owed net, in batches; then this run's accruals written,
-    each with its ledger entry and payment. Returns (payments, batches, recipients held back
-    for want of payment details)."""
+    each with its ledger entry and payment. Returns (payments, batches, recipients held back:
+    no payment details, or their measure's budget limit for the year reached)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -239,7 +239,9 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                         WHEN p.address <> '' THEN 'post' END AS channel,
                    concat_ws(' ', p.last_name, p.first_name, NULLIF(p.patronymic, ''))
                        AS recipient_name,
-                   COALESCE(p.snils, '') AS snils, p.bank_bic, p.bank_account, p.address
+                   COALESCE(p.snils, '') AS snils, p.bank_bic, p.bank_account, p.address,
+                   CASE WHEN p.bank_account = '' AND p.address = '' THEN %(no_details)s
+                        ELSE '' END::varchar(16) AS held
             FROM (
                 -- Net per recipient and measure: what one assignment was overpaid (it ended,
                 -- or was replaced) is held back from what the measure owes them next.
@@ -274,7 +276,37 @@ def payments_make(params: dict) -> tuple[int, int, int]:
             params,
         )
         _analyze("payroll_owed")
-        cursor.execute("SELECT count(*) FROM payroll_owed WHERE channel IS NULL")
+        # Within the year's budget limits: recipients in order of their ids are paid while
+        # what the year paid and this run's payments before them stay within the limit.
+        cursor.execute(
+            """
+            WITH limited AS (
+                SELECT o.person_id, o.measure_id, l.amount AS limit_amount,
+                       COALESCE(spent.total, 0) + sum(o.amount) OVER (
+                           PARTITION BY o.region_id, o.source, o.measure_id
+                           ORDER BY o.person_id) AS cumulative
+                FROM payroll_owed o
+                JOIN treasury_budgetlimit l
+                    ON l.region_id = o.region_id AND l.source = o.source
+                   AND l.measure_id = o.measure_id AND l.year = %(year)s
+                LEFT JOIN (
+                    SELECT region_id, source, measure_id, sum(amount) AS total
+                    FROM treasury_payment
+                    WHERE period >= %(year_start)s AND period < %(next_year)s
+                      AND status NOT IN ('returned', 'withdrawn')
+                    GROUP BY region_id, source, measure_id
+                ) spent ON spent.region_id = o.region_id AND spent.source = o.source
+                       AND spent.measure_id = o.measure_id
+                WHERE o.held = ''
+            )
+            UPDATE payroll_owed o SET held = %(budget_limit)s
+            FROM limited
+            WHERE limited.person_id = o.person_id AND limited.measure_id = o.measure_id
+              AND limited.cumulative > limited.limit_amount
+            """,
+            params,
+        )
+        cursor.execute("SELECT count(*) FROM payroll_owed WHERE held <> ''")
         held = cursor.fetchone()[0]
         cursor.execute(
             """
@@ -282,7 +314,7 @@ def payments_make(params: dict) -> tuple[int, int, int]:
             SELECT nextval(pg_get_serial_sequence('treasury_paymentbatch', 'id')) AS batch_id,
                    region_id, source, channel
             FROM (SELECT DISTINCT region_id, source, channel FROM payroll_owed
-                  WHERE channel IS NOT NULL) b
+                  WHERE held = '') b
             """
         )
         # The payments, and what the accruals need of them, in one statement.
@@ -309,6 +341,7 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                        CASE WHEN o.channel = 'post' THEN o.address ELSE '' END,
                        %(now)s, ''
                 FROM payroll_owed o JOIN payroll_batches b USING (region_id, source, channel)
+                WHERE o.held = ''
                 RETURNING id, batch_id, person_id, measure_id, source, amount
             )
             INSERT INTO payroll_payments SELECT * FROM made
@@ -334,25 +367,36 @@ def payments_make(params: dict) -> tuple[int, int, int]:
         cursor.execute(
             f"""
             INSERT INTO treasury_accrual
-                ({NEW_COLUMNS}, ledger_entry_id, payment_id, accrued_in, created_at)
+                ({NEW_COLUMNS}, ledger_entry_id, payment_id, accrued_in, created_at, held)
             SELECT n.id, n.assignment_id, n.person_id, n.measure_id, n.region_id, n.source,
                    n.kind, n.period, n.day_from, n.day_to, n.rate, n.amount, n.corrects_id,
-                   e.entry_id, pp.payment_id, %(period)s, %(now)s
+                   e.entry_id, pp.payment_id, %(period)s, %(now)s, COALESCE(o.held, '')
             FROM payroll_new n
             JOIN payroll_entries e USING (region_id)
             LEFT JOIN payroll_payments pp USING (person_id, measure_id)
+            LEFT JOIN payroll_owed o ON o.held <> '' AND o.person_id = n.person_id
+                 AND o.measure_id = n.measure_id
             ORDER BY n.id
             """,  # noqa: S608 (constants only)
             params,
         )
         cursor.execute(
             """
-            UPDATE treasury_accrual ac SET payment_id = pp.payment_id
+            UPDATE treasury_accrual ac SET payment_id = pp.payment_id, held = ''
             FROM payroll_payments pp
             WHERE ac.person_id = pp.person_id AND ac.measure_id = pp.measure_id
               AND ac.payment_id IS NULL AND ac.period <= %(period)s
             """,
             params,
+        )
+        # Why what waits from earlier runs still waits.
+        cursor.execute(
+            """
+            UPDATE treasury_accrual ac SET held = o.held
+            FROM payroll_owed o
+            WHERE o.held <> '' AND ac.person_id = o.person_id AND ac.measure_id = o.measure_id
+              AND ac.payment_id IS NULL AND ac.held <> o.held
+            """
         )
     return payments, batches, held
 
@@ -444,6 +488,11 @@ def payroll_run(
         "correction": AccrualKind.CORRECTION,
         "accrual": LedgerEntryKind.ACCRUAL,
         "description": f"Payroll {period:%Y-%m}",
+        "year": period.year,
+        "year_start": period.replace(month=1),
+        "next_year": date(period.year + 1, 1, 1),
+        "no_details": HeldReason.NO_DETAILS,
+        "budget_limit": HeldReason.BUDGET_LIMIT,
     }
     step = progress or (lambda name: None)
     summary = PayrollSummary(period=period)
@@ -467,7 +516,7 @@ def payroll_run(
         step(STEPS[2])
         ledger_post(params)
         step(STEPS[3])
-        summary.payments, summary.batches, summary.without_details = payments_make(params)
+        summary.payments, summary.batches, summary.held = payments_make(params)
         step(STEPS[4])
         summary.files = batch_files_write(directory or settings.TREASURY_FILES_DIR)
         _summary(summary)

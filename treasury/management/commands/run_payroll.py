@@ -69,8 +69,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 _(
                     "Payroll %(period)s: %(accrued)d accruals, %(corrected)d corrections, "
-                    "%(payments)d payments in %(batches)d batches; %(held)d recipients without "
-                    "payment details wait."
+                    "%(payments)d payments in %(batches)d batches; %(held)d recipients wait "
+                    "(no payment details, or a budget limit reached)."
                 )
                 % {
                     "period": f"{summary.period:%Y-%m}",
@@ -78,7 +78,7 @@ class Command(BaseCommand):
                     "corrected": summary.corrected,
                     "payments": summary.payments,
                     "batches": summary.batches,
-                    "held": summary.without_details,
+                    "held": summary.held,
                 }
             )
         )
