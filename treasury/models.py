@@ -188,12 +188,14 @@ class Payment(models.Model):
         db_index=False,
         **RUN_TOGETHER,
     )
+    # The newest assignment of the accruals it pays (whose own keys are checked, and which are
+    # never deleted): DENORMALISED. Indexed by payment_once_per_assignment_period.
     assignment = models.ForeignKey(
         Assignment,
-        on_delete=models.PROTECT,
         related_name="payments",
         verbose_name=_("assignment"),
         db_index=False,
+        **DENORMALISED,
     )
     # The assignment's, copied by the payroll for scoping and reports (DENORMALISED).
     person = models.ForeignKey(

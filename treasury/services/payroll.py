@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from treasury.enums import AccrualKind, HeldReason, LedgerEntryKind
+from treasury.models import BudgetLimit
 
 # The span one accrual covers, in months, per provision; 0: once.
 SPAN_SQL = """(VALUES ('cash_monthly', 1), ('cash_quarterly', 3), ('cash_annual', 12),
@@ -278,34 +279,35 @@ def payments_make(params: dict) -> tuple[int, int, int]:
         _analyze("payroll_owed")
         # Within the year's budget limits: recipients in order of their ids are paid while
         # what the year paid and this run's payments before them stay within the limit.
-        cursor.execute(
-            """
-            WITH limited AS (
-                SELECT o.person_id, o.measure_id, l.amount AS limit_amount,
-                       COALESCE(spent.total, 0) + sum(o.amount) OVER (
-                           PARTITION BY o.region_id, o.source, o.measure_id
-                           ORDER BY o.person_id) AS cumulative
-                FROM payroll_owed o
-                JOIN treasury_budgetlimit l
-                    ON l.region_id = o.region_id AND l.source = o.source
-                   AND l.measure_id = o.measure_id AND l.year = %(year)s
-                LEFT JOIN (
-                    SELECT region_id, source, measure_id, sum(amount) AS total
-                    FROM treasury_payment
-                    WHERE period >= %(year_start)s AND period < %(next_year)s
-                      AND status NOT IN ('returned', 'withdrawn')
-                    GROUP BY region_id, source, measure_id
-                ) spent ON spent.region_id = o.region_id AND spent.source = o.source
-                       AND spent.measure_id = o.measure_id
-                WHERE o.held = ''
+        if BudgetLimit.objects.filter(year=params["year"]).exists():
+            cursor.execute(
+                """
+                WITH limited AS (
+                    SELECT o.person_id, o.measure_id, l.amount AS limit_amount,
+                           COALESCE(spent.total, 0) + sum(o.amount) OVER (
+                               PARTITION BY o.region_id, o.source, o.measure_id
+                               ORDER BY o.person_id) AS cumulative
+                    FROM payroll_owed o
+                    JOIN treasury_budgetlimit l
+                        ON l.region_id = o.region_id AND l.source = o.source
+                       AND l.measure_id = o.measure_id AND l.year = %(year)s
+                    LEFT JOIN (
+                        SELECT region_id, source, measure_id, sum(amount) AS total
+                        FROM treasury_payment
+                        WHERE period >= %(year_start)s AND period < %(next_year)s
+                          AND status NOT IN ('returned', 'withdrawn')
+                        GROUP BY region_id, source, measure_id
+                    ) spent ON spent.region_id = o.region_id AND spent.source = o.source
+                           AND spent.measure_id = o.measure_id
+                    WHERE o.held = ''
+                )
+                UPDATE payroll_owed o SET held = %(budget_limit)s
+                FROM limited
+                WHERE limited.person_id = o.person_id AND limited.measure_id = o.measure_id
+                  AND limited.cumulative > limited.limit_amount
+                """,
+                params,
             )
-            UPDATE payroll_owed o SET held = %(budget_limit)s
-            FROM limited
-            WHERE limited.person_id = o.person_id AND limited.measure_id = o.measure_id
-              AND limited.cumulative > limited.limit_amount
-            """,
-            params,
-        )
         cursor.execute("SELECT count(*) FROM payroll_owed WHERE held <> ''")
         held = cursor.fetchone()[0]
         cursor.execute(
