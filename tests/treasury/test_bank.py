@@ -188,3 +188,28 @@ def test_the_api_is_scoped_and_approves_with_a_second_officer(
     assert approved.status_code == 200 and approved.json()["approved_by"] == "checker"
     sent = client.post(f"{api}batches/{batch.pk}/send/")
     assert sent.status_code == 200 and sent.json()["status"] == BatchStatus.SENT
+
+
+def test_an_unreachable_bank_leaves_the_batch_approved_for_the_next_exchange(
+    peers, loaded_catalogue, bank, ministry_27
+):
+    from treasury.services.bank import BankUnavailable, bank_exchange
+
+    granted()
+    payroll_run(period=date(2025, 10, 1), now=timezone.now())
+    batch = batch_approve(
+        batch=PaymentBatch.objects.get(),
+        officer=make_staff("checker", ministry_27),
+        now=timezone.now(),
+    )
+    peers.control("bank", down=True)
+    try:
+        with pytest.raises(BankUnavailable):
+            batch_send(batch=batch, now=timezone.now())
+        assert bank_exchange(now=timezone.now()) == {"sent": 0, "refused": 0, "unavailable": 1}
+        assert PaymentBatch.objects.get().status == BatchStatus.APPROVED
+        assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.FORMED}
+    finally:
+        peers.control("bank", down=False)
+    assert bank_exchange(now=timezone.now())["sent"] == 1
+    assert PaymentBatch.objects.get().status == BatchStatus.SENT

@@ -205,7 +205,7 @@ def statements_apply(*, now: datetime) -> dict[str, int]:
     counts = {"credited": 0, "returned": 0, "ignored": 0}
     while True:
         with transaction.atomic():
-            cursor, _ = BankCursor.objects.select_for_update().get_or_create(system=system)
+            cursor, _created = BankCursor.objects.select_for_update().get_or_create(system=system)
             try:
                 reply = provider_call(
                     system=system,
@@ -306,4 +306,8 @@ def bank_exchange(*, now: datetime) -> dict[str, int]:
             refused += 1
         except BankUnavailable:
             break
-    return {"sent": sent, "refused": refused, **statements_apply(now=now)}
+    try:
+        read = statements_apply(now=now)
+    except BankUnavailable:
+        read = {"unavailable": 1}
+    return {"sent": sent, "refused": refused, **read}
