@@ -222,14 +222,16 @@ def statements_apply(*, now: datetime) -> dict[str, int]:
                 )
             items = reply.body.get("items", [])
             for item in items:
-                counts[_statement_item(item, now=now)] += 1
+                counts[payment_outcome_apply(item, now=now)] += 1
                 cursor.seq = max(cursor.seq, int(item["seq"]))
             cursor.save(update_fields=["seq"])
         if not items:
             return counts
 
 
-def _statement_item(item: dict[str, Any], *, now: datetime) -> str:
+def payment_outcome_apply(item: dict[str, Any], *, now: datetime) -> str:
+    """Apply what the bank says of a sent payment (`payment_id`, `status`, `reason`) once;
+    "credited", "returned" or "ignored" (not ours, applied before, or not an outcome)."""
     payment = (
         Payment.objects.select_for_update(of=("self",))
         .select_related("batch")
