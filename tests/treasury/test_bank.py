@@ -152,6 +152,7 @@ def test_a_death_after_the_batch_was_formed_pulls_the_payment_from_it(
 
     batch = batch_approve(batch=batch, officer=make_staff("again", ministry_27), now=timezone.now())
     batch_send(batch=batch, now=timezone.now())
+    assert balance(LedgerAccount.BANK) == -19000  # the pulled payment never left
     assert settled()["credited"] == 1
     payroll_run(period=date(2025, 11, 1), now=timezone.now())
     assert not Payment.objects.filter(person=dead.person).exclude(pk=pulled.pk).exists()

@@ -189,7 +189,7 @@ def batch_send(*, batch: PaymentBatch, now: datetime) -> PaymentBatch:
         _ledger(
             kind=LedgerEntryKind.PAYMENT,
             batch=locked,
-            payments=locked.payments.all(),
+            payments=locked.payments.filter(status=PaymentStatus.SENT),
             debit=LedgerAccount.PAYABLE,
             credit=LedgerAccount.BANK,
             now=now,
