@@ -220,51 +220,53 @@ def test_a_banks_file_is_applied_whole_or_refused_with_its_lines(
     loaded_catalogue, bank, ministry_27, tmp_path, capsys
 ):
     from django.core.management import CommandError, call_command
+    from django.utils import translation
 
-    first, second = granted(), granted()
-    payroll_run(period=date(2025, 10, 1), now=timezone.now())
-    batch = batch_approve(
-        batch=PaymentBatch.objects.get(),
-        officer=make_staff("checker", ministry_27),
-        now=timezone.now(),
-    )
-    batch_send(batch=batch, now=timezone.now())
-    one = Payment.objects.get(assignment=first)
-    two = Payment.objects.get(assignment=second)
-    header = "payment_id,status,reason,amount\n"
-    bad = tmp_path / "bad.csv"
-    bad.write_text(
-        header
-        + f"{one.uuid},credited,,19000.00\n"
-        + f"{one.uuid},credited,,19000.00\n"  # line 3: a repeat
-        + "00000000-0000-7000-8000-000000000000,credited,,5.00\n"  # line 4: unknown
-        + f"{two.uuid},returned,,19.000\n"  # line 5: no reason, a bad amount
-        + "TOTAL,4,99.00\n"
-    )
-    with pytest.raises(CommandError, match="refused whole"):
-        call_command("import_bank_file", str(bad))
-    report = capsys.readouterr().err
-    for expected in (
-        "line 3, payment_id",
-        "line 4, payment_id",
-        "line 5, reason",
-        "line 5, amount",
-        "line 6, TOTAL",
-    ):
-        assert expected in report, report
-    assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.SENT}
+    with translation.override("en"):  # the report's words are checked below
+        first, second = granted(), granted()
+        payroll_run(period=date(2025, 10, 1), now=timezone.now())
+        batch = batch_approve(
+            batch=PaymentBatch.objects.get(),
+            officer=make_staff("checker", ministry_27),
+            now=timezone.now(),
+        )
+        batch_send(batch=batch, now=timezone.now())
+        one = Payment.objects.get(assignment=first)
+        two = Payment.objects.get(assignment=second)
+        header = "payment_id,status,reason,amount\n"
+        bad = tmp_path / "bad.csv"
+        bad.write_text(
+            header
+            + f"{one.uuid},credited,,19000.00\n"
+            + f"{one.uuid},credited,,19000.00\n"  # line 3: a repeat
+            + "00000000-0000-7000-8000-000000000000,credited,,5.00\n"  # line 4: unknown
+            + f"{two.uuid},returned,,19.000\n"  # line 5: no reason, a bad amount
+            + "TOTAL,4,99.00\n"
+        )
+        with pytest.raises(CommandError, match="refused whole"):
+            call_command("import_bank_file", str(bad))
+        report = capsys.readouterr().err
+        for expected in (
+            "line 3, payment_id",
+            "line 4, payment_id",
+            "line 5, reason",
+            "line 5, amount",
+            "line 6, TOTAL",
+        ):
+            assert expected in report, report
+        assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.SENT}
 
-    good = tmp_path / "good.csv"
-    good.write_text(
-        header
-        + f"{one.uuid},credited,,19000.00\n"
-        + f"{two.uuid},returned,wrong_details,19000.00\n"
-        + "TOTAL,2,38000.00\n"
-    )
-    call_command("import_bank_file", str(good))
-    assert Payment.objects.get(pk=one.pk).status == PaymentStatus.CREDITED
-    assert Payment.objects.get(pk=two.pk).status == PaymentStatus.RETURNED
-    assert not Accrual.objects.filter(payment=two).exists()
-    call_command("import_bank_file", str(good))  # again: nothing new
-    assert "0 credited, 0 returned, 2 applied before" in capsys.readouterr().out
-    assert balance(LedgerAccount.BANK) == -19000
+        good = tmp_path / "good.csv"
+        good.write_text(
+            header
+            + f"{one.uuid},credited,,19000.00\n"
+            + f"{two.uuid},returned,wrong_details,19000.00\n"
+            + "TOTAL,2,38000.00\n"
+        )
+        call_command("import_bank_file", str(good))
+        assert Payment.objects.get(pk=one.pk).status == PaymentStatus.CREDITED
+        assert Payment.objects.get(pk=two.pk).status == PaymentStatus.RETURNED
+        assert not Accrual.objects.filter(payment=two).exists()
+        call_command("import_bank_file", str(good))  # again: nothing new
+        assert "0 credited, 0 returned, 2 applied before" in capsys.readouterr().out
+        assert balance(LedgerAccount.BANK) == -19000
