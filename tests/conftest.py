@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from platform_core.enums import OrganisationKind, Power, Role
 from platform_core.models import Municipality, Organisation, Region, User
@@ -11,6 +12,15 @@ from platform_core.models import Municipality, Organisation, Region, User
 pytest_plugins = ["tests.peers"]
 ALL_POWERS = list(Power.values)
 REGIONAL_POWERS = [p for p in Power.values if p != Power.OPERATE_PLATFORM]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():  # type: ignore[no-untyped-def]
+    """Every test starts in the platform's default language (Russian): a request or a test
+    that activated another one would otherwise leave it active for the next test."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
