@@ -161,17 +161,23 @@ def case_open(
     return case, True
 
 
+def life_event_trigger_key(event: LifeEvent) -> str:
+    """The trigger of the cases a life event opens. A corrected event keeps its original's
+    (the first of its correction chain): its cases are the original's, found again rather
+    than opened twice; what the correction changes is for recalculation."""
+    root = event
+    while root.corrects_id is not None:
+        root = LifeEvent.objects.get(pk=root.corrects_id)
+    return f"life_event:{root.pk}"
+
+
 def cases_for_life_event(*, life_event_id: int, now: datetime) -> list[Case]:
     """Open and work the cases a recorded life event triggers; nothing new if done before."""
     event = LifeEvent.objects.select_related("person").filter(pk=life_event_id).first()
     if event is None or event.status != LifeEventStatus.ACTIVE:
         return []
     subject = event.person
-    # A corrected event keeps its original's trigger: its cases are the original's (found
-    # again, not opened twice); what the correction changes is for recalculation.
-    root = event
-    while root.corrects_id is not None:
-        root = LifeEvent.objects.get(pk=root.corrects_id)
+    trigger_key = life_event_trigger_key(event)
     measures = measures_in_force(on=event.occurred_on, region_code=subject.region_id).filter(
         trigger_events__contains=[event.kind]
     )
@@ -182,7 +188,7 @@ def cases_for_life_event(*, life_event_id: int, now: datetime) -> list[Case]:
                 person=person,
                 measure=measure,
                 trigger_kind=TriggerKind.LIFE_EVENT,
-                trigger_key=f"life_event:{root.pk}",
+                trigger_key=trigger_key,
                 as_of=event.occurred_on,
                 life_event=event,
                 now=now,

@@ -32,6 +32,7 @@ from measures.services.cases import (
     case_move,
     case_open,
     case_work,
+    life_event_trigger_key,
 )
 from registries.models import LifeEvent
 
@@ -99,18 +100,11 @@ def recalculation_open(
     return case_work(case_id=case.pk, now=now)
 
 
-def _chain_root(event: LifeEvent) -> LifeEvent:
-    root = event
-    while root.corrects_id is not None:
-        root = LifeEvent.objects.get(pk=root.corrects_id)
-    return root
-
-
 def _granted_by(event: LifeEvent) -> list[Assignment]:
     """The assignments the cases of the event's correction chain granted, oldest first."""
     return list(
         Assignment.objects.filter(
-            decision__case__trigger_key=f"life_event:{_chain_root(event).pk}"
+            decision__case__trigger_key=life_event_trigger_key(event)
         ).order_by("pk")
     )
 
