@@ -4,9 +4,9 @@ final state as if nothing had happened, and nothing twice."""
 from __future__ import annotations
 
 import signal
-import time
 from datetime import date, timedelta
 
+import psycopg
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,8 +20,13 @@ from registries.enums import LifeEventKind, RelationBasis, RelationKind
 from registries.models import Relation
 from registries.services.life_events import life_event_record
 from tests.measures.families import person
+from tests.platform_core.test_worker import (  # noqa: F401
+    database_url,
+    running_worker,
+    wait_for,
+    worker,
+)
 from tests.platform_core.test_worker import pytestmark as worker_marks
-from tests.platform_core.test_worker import running_worker, wait_for, worker  # noqa: F401
 from tests.registries.factories import PersonFactory
 
 pytestmark = worker_marks
@@ -35,6 +40,14 @@ def _locked(delivery_id: int) -> bool:
             .filter(pk=delivery_id)
             .exists()
         )
+
+
+def _waiting_on_lock(blocker: psycopg.Connection) -> bool:
+    """Whether another session waits for a lock the blocker holds."""
+    row = blocker.execute(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'measures_case'::regclass"
+    ).fetchone()
+    return row[0] > 0
 
 
 def test_a_worker_killed_mid_pipeline_leaves_nothing_half_done(loaded_catalogue, worker):  # noqa: F811
@@ -51,24 +64,26 @@ def test_a_worker_killed_mid_pipeline_leaves_nothing_half_done(loaded_catalogue,
         to_person=child,
         valid_from=child.birth_date,
     )
-    life_event_record(
-        person=child,
-        kind=LifeEventKind.BIRTH,
-        occurred_on=child.birth_date,
-        learned_at=timezone.now(),
-        source_system="test",
-        source_event_id="b-1",
-    )
     deliveries = EventDelivery.objects.filter(handler="measures.open_cases")
-    wait_for(deliveries.exists, worker=worker)
-    delivery = deliveries.get()
-    deadline = time.monotonic() + 30
-    held = False
-    while not held and time.monotonic() < deadline:
-        held = _locked(delivery.pk)
-    assert held, "the worker never started the handler"
-    worker.send_signal(signal.SIGKILL)  # mid-handler: the transaction dies with it
-    worker.wait(timeout=20)
+    # Another session holds the case table, so the handler stops at its first case, inside
+    # its transaction: killed there, it dies mid-way whatever the machine's speed.
+    with psycopg.connect(database_url()) as blocker:
+        blocker.execute("LOCK TABLE measures_case IN EXCLUSIVE MODE")
+        life_event_record(
+            person=child,
+            kind=LifeEventKind.BIRTH,
+            occurred_on=child.birth_date,
+            learned_at=timezone.now(),
+            source_system="test",
+            source_event_id="b-1",
+        )
+        wait_for(deliveries.exists, worker=worker)
+        delivery = deliveries.get()
+        wait_for(lambda: _locked(delivery.pk), worker=worker)  # the handler is running
+        wait_for(lambda: _waiting_on_lock(blocker), worker=worker)  # and stuck at the case
+        worker.send_signal(signal.SIGKILL)  # mid-handler: the transaction dies with it
+        worker.wait(timeout=20)
+        blocker.rollback()
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
     assert not Case.objects.exists()  # nothing half-written

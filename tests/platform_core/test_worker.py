@@ -21,7 +21,18 @@ from platform_core.models import EventDelivery, OutboxEvent
 from platform_core.tasks import deliver_event
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url() -> str:
+    """The test broker; each xdist worker gets its own Redis database (15, 14, ...), since a
+    worker fixture flushes its database and must not drop another process's queued tasks."""
+    if url := os.environ.get("TEST_REDIS_URL"):
+        return url
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    return f"redis://127.0.0.1:6379/{15 - index % 16}"
+
+
+REDIS_URL = _redis_url()
 
 
 def redis_reachable() -> bool:
