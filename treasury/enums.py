@@ -15,6 +15,9 @@ class BudgetSource(models.TextChoices):
 class AccrualKind(models.TextChoices):
     REGULAR = "regular", _("Accrued for a period")
     CORRECTION = "correction", _("Correction of an earlier accrual")
+    # A pair of these (+x paid, -x not) carries the part of an overpayment a payment could not
+    # withhold (the legal cap) to later payments; they net to nothing in the ledger.
+    CARRIED = "carried", _("Overpayment carried to a later payment")
 
 
 class PaymentChannel(models.TextChoices):
@@ -28,6 +31,11 @@ class PaymentStatus(models.TextChoices):
     CREDITED = "credited", _("Credited")
     RETURNED = "returned", _("Returned by the bank")
     WITHDRAWN = "withdrawn", _("Pulled from the batch before it was sent")
+    RECALLED = "recalled", _("Taken back from the account by the bank")
+
+
+# Payments whose money is not out (or no longer): what they paid is owed again.
+NOT_PAID_OUT = (PaymentStatus.RETURNED, PaymentStatus.WITHDRAWN, PaymentStatus.RECALLED)
 
 
 class BatchStatus(models.TextChoices):

@@ -21,6 +21,7 @@ from platform_core.enums import Power
 from platform_core.scoping import Jurisdiction
 from registries.models import Person
 from treasury.enums import (
+    NOT_PAID_OUT,
     AccrualKind,
     BatchStatus,
     BudgetSource,
@@ -220,6 +221,18 @@ class Payment(models.Model):
     created_at = models.DateTimeField(_("created at"))
     status_at = models.DateTimeField(_("status since"), null=True, blank=True)
     return_reason = models.CharField(_("why returned"), max_length=100, blank=True)
+    withheld = models.DecimalField(
+        _("overpayment withheld, RUB"),
+        db_default=0,
+        help_text=_("Of earlier overpayments, what this payment recovers (within the legal cap)."),
+        **MONEY,
+    )
+    recall_requested_at = models.DateTimeField(
+        _("recall asked of the bank at"), null=True, blank=True
+    )
+    recall_refused = models.CharField(
+        _("why the bank refused the recall"), max_length=100, blank=True, db_default=""
+    )
 
     jurisdiction = Jurisdiction(
         region="region", municipality="person__municipality", change=Power.PAY_MEASURES
@@ -231,13 +244,14 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # Never twice: one payment per assignment and period, unless the bank returned it
-            # or it was pulled from its batch before it was sent.
+            # or took it back, or it was pulled from its batch before it was sent.
             models.UniqueConstraint(
                 fields=["assignment", "period"],
-                condition=~Q(status__in=[PaymentStatus.RETURNED, PaymentStatus.WITHDRAWN]),
+                condition=~Q(status__in=NOT_PAID_OUT),
                 name="payment_once_per_assignment_period",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(withheld__gte=0), name="payment_withheld_positive"),
             models.CheckConstraint(
                 condition=Q(status__in=PaymentStatus.values), name="payment_status_valid"
             ),
@@ -385,7 +399,10 @@ class Accrual(models.Model):
             ),
             models.CheckConstraint(
                 condition=(Q(kind=AccrualKind.REGULAR) & Q(corrects__isnull=True))
-                | (Q(kind=AccrualKind.CORRECTION) & Q(corrects__isnull=False)),
+                | (
+                    Q(kind__in=[AccrualKind.CORRECTION, AccrualKind.CARRIED])
+                    & Q(corrects__isnull=False)
+                ),
                 name="accrual_correction_names_original",
             ),
             models.CheckConstraint(

@@ -7,6 +7,7 @@ embedded mode (one machine, no external services).
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -273,6 +274,9 @@ TREASURY_FIRST_PERIOD = env("TREASURY_FIRST_PERIOD", "2026-01-01")
 TREASURY_PAY_DAY = int(env("TREASURY_PAY_DAY", "20"))
 TREASURY_PAYROLL_DAY = int(env("TREASURY_PAYROLL_DAY", "15"))  # beat forms the month's batches
 TREASURY_FILES_DIR = Path(env("TREASURY_FILES_DIR", str(DATA_DIR / "payments")))
+# The share of each payment an earlier overpayment may take back (the pension law's and the
+# Labour Code's general limit: 20 per cent); the rest of it waits for later payments.
+TREASURY_WITHHOLDING_PERCENT = Decimal(env("TREASURY_WITHHOLDING_PERCENT", "20"))
 
 NOTIFICATIONS_MAX_ATTEMPTS = int(env("NOTIFICATIONS_MAX_ATTEMPTS", "6"))
 NOTIFICATIONS_RETRY_BASE_SECONDS = float(env("NOTIFICATIONS_RETRY_BASE_SECONDS", "60"))

@@ -163,6 +163,47 @@ def test_a_recalculated_assignment_is_corrected_and_the_new_terms_paid(loaded_ca
     assert paid == 3 * Decimal("9500") + 2 * Decimal("10500") - Decimal("9500")
 
 
+def test_an_overpayment_is_withheld_within_the_legal_share_of_each_payment(loaded_catalogue):
+    assignment = granted()
+    payroll_run(period=date(2025, 11, 1), now=NOW)  # September to November at 9,500
+    # The child's subsistence minimum was lower from September: 8,500 a month, retroactively.
+    SubsistenceMinimum.objects.create(
+        region_id="27",
+        year=2025,
+        group=SubsistenceGroup.CHILD,
+        amount=Decimal("17000"),
+        valid_from=date(2025, 9, 1),
+    )
+    [case] = recalculations_for_measure(
+        measure=assignment.measure, effective_from=date(2025, 9, 1), now=NOW
+    )
+    new = case.decision.assignment
+    assert new.amount == Decimal("8500.00")
+
+    payroll_run(period=date(2025, 12, 1), now=NOW)
+    # Overpaid 3 x 1,000; December's 8,500 may give up 20 %: 1,700 withheld, 1,300 carried.
+    december = Payment.objects.get(period=date(2025, 12, 1))
+    assert (december.amount, december.withheld) == (Decimal("6800.00"), Decimal("1700.00"))
+    assert december.accruals.aggregate(s=Sum("amount"))["s"] == december.amount
+    carried = Accrual.objects.filter(kind=AccrualKind.CARRIED)
+    assert sorted(carried.values_list("amount", "payment")) == [
+        (Decimal("-1300.00"), None),
+        (Decimal("1300.00"), december.pk),
+    ]
+    ledger_before = balances()
+
+    payroll_run(period=date(2026, 1, 1), now=NOW)
+    january = Payment.objects.get(period=date(2026, 1, 1))
+    assert (january.amount, january.withheld) == (Decimal("7200.00"), Decimal("1300.00"))
+    payroll_run(period=date(2026, 2, 1), now=NOW)
+    february = Payment.objects.get(period=date(2026, 2, 1))
+    assert (february.amount, february.withheld) == (Decimal("8500.00"), Decimal("0.00"))
+    # Six months at 8,500 paid in all; carrying moved nothing in the ledger.
+    assert Payment.objects.aggregate(s=Sum("amount"))["s"] == 6 * Decimal("8500")
+    assert balances()[LedgerAccount.EXPENSE] == ledger_before[LedgerAccount.EXPENSE] + 2 * 8500
+    assert not Accrual.objects.filter(payment=None).exists()
+
+
 def test_without_details_nothing_is_paid_and_the_accruals_wait(loaded_catalogue):
     assignment = granted(account=False)
     summary = payroll_run(period=date(2025, 9, 1), now=NOW)

@@ -11,10 +11,12 @@ transaction that only one payroll holds at a time (docs/decisions.md §13).
    to what the days still covered owe. Net of corrections, nothing is owed twice.
 3. Ledger: one entry per region for what was accrued; debit expenditure, credit what is owed
    to recipients, by budget source and measure.
-4. Payments: what a measure owes a recipient net (an overpayment is held back from what
-   follows) is paid once per (assignment, period), on the newest assignment, on the
-   recipient's details as they are now, kept with the payment. No details, or a budget limit
-   of the year reached: no payment, the accruals wait with the reason.
+4. Payments: what a measure owes a recipient net is paid once per (assignment, period), on
+   the newest assignment, on the recipient's details as they are now, kept with the payment.
+   Netted per period first (a period paid again on new terms owes the difference); what is
+   left overpaid is withheld within the legal share of each payment
+   (TREASURY_WITHHOLDING_PERCENT), the rest carried to the next. No details, or a budget
+   limit of the year reached: no payment, the accruals wait with the reason.
 5. Batches and files: one batch per region, budget source and channel; its CSV file, with its
    totals and checksum (docs/treasury.md).
 """
@@ -29,9 +31,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 
-from treasury.enums import AccrualKind, HeldReason, LedgerEntryKind
+from treasury.enums import NOT_PAID_OUT, AccrualKind, HeldReason, LedgerEntryKind
 from treasury.models import BudgetLimit
 
 # The span one accrual covers, in months, per provision; 0: once.
@@ -234,7 +237,8 @@ def payments_make(params: dict) -> tuple[int, int, int]:
         cursor.execute(
             """
             CREATE TEMP TABLE payroll_owed ON COMMIT DROP AS
-            SELECT owed.assignment_id, owed.amount, owed.person_id, owed.measure_id,
+            SELECT owed.assignment_id, owed.amount, owed.withheld, owed.debt - owed.withheld
+                   AS carried, owed.debt_accrual_id, owed.person_id, owed.measure_id,
                    a.region_id, m.level AS source,
                    CASE WHEN p.bank_account <> '' THEN 'account'
                         WHEN p.address <> '' THEN 'post' END AS channel,
@@ -244,17 +248,38 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                    CASE WHEN p.bank_account = '' AND p.address = '' THEN %(no_details)s
                         ELSE '' END::varchar(16) AS held
             FROM (
-                -- Net per recipient and measure: what one assignment was overpaid (it ended,
-                -- or was replaced) is held back from what the measure owes them next.
-                SELECT person_id, measure_id, max(assignment_id) AS assignment_id,
-                       sum(amount) AS amount
+                -- What a measure owes a recipient: the periods it owes for, less what it
+                -- overpaid them for others (an assignment ended or replaced after it was
+                -- paid), within the legal share of the payment; the rest is carried on.
+                SELECT due.*, due.amount_due - due.withheld AS amount
                 FROM (
-                    SELECT person_id, measure_id, assignment_id, amount FROM treasury_accrual
-                    WHERE payment_id IS NULL AND period <= %(period)s
-                    UNION ALL
-                    SELECT person_id, measure_id, assignment_id, amount FROM payroll_new
-                ) unpaid
-                GROUP BY person_id, measure_id HAVING sum(amount) > 0
+                    SELECT by_period.*, LEAST(debt, round(amount_due * %(withholding)s, 2))
+                           AS withheld
+                    FROM (
+                        SELECT person_id, measure_id, max(assignment_id) AS assignment_id,
+                               COALESCE(sum(net) FILTER (WHERE net > 0), 0) AS amount_due,
+                               COALESCE(-sum(net) FILTER (WHERE net < 0), 0) AS debt,
+                               max(debt_accrual_id) AS debt_accrual_id
+                        FROM (
+                            -- Netted per period first: a period corrected and paid on new
+                            -- terms (a recalculation) owes only the difference.
+                            SELECT person_id, measure_id, max(assignment_id) AS assignment_id,
+                                   sum(amount) AS net,
+                                   max(id) FILTER (WHERE amount < 0) AS debt_accrual_id
+                            FROM (
+                                SELECT id, person_id, measure_id, assignment_id, period, amount
+                                FROM treasury_accrual
+                                WHERE payment_id IS NULL AND period <= %(period)s
+                                UNION ALL
+                                SELECT id, person_id, measure_id, assignment_id, period, amount
+                                FROM payroll_new
+                            ) unpaid
+                            GROUP BY person_id, measure_id, period
+                        ) periods
+                        GROUP BY person_id, measure_id
+                    ) by_period
+                ) due
+                WHERE due.amount_due > due.withheld
             ) owed
             JOIN measures_assignment a ON a.id = owed.assignment_id
             JOIN measures_measure m ON m.id = owed.measure_id
@@ -265,7 +290,7 @@ def payments_make(params: dict) -> tuple[int, int, int]:
             AND NOT EXISTS (
                 SELECT 1 FROM treasury_payment x
                 WHERE x.person_id = owed.person_id AND x.measure_id = owed.measure_id
-                  AND x.period = %(period)s AND x.status NOT IN ('returned', 'withdrawn')
+                  AND x.period = %(period)s AND x.status <> ALL(%(not_paid_out)s)
             )
             -- Returned by the bank: paid again once the recipient's details changed since.
             AND NOT EXISTS (
@@ -295,7 +320,7 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                         SELECT region_id, source, measure_id, sum(amount) AS total
                         FROM treasury_payment
                         WHERE period >= %(year_start)s AND period < %(next_year)s
-                          AND status NOT IN ('returned', 'withdrawn')
+                          AND status <> ALL(%(not_paid_out)s)
                         GROUP BY region_id, source, measure_id
                     ) spent ON spent.region_id = o.region_id AND spent.source = o.source
                            AND spent.measure_id = o.measure_id
@@ -334,14 +359,14 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                 INSERT INTO treasury_payment
                     (uuid, batch_id, assignment_id, person_id, measure_id, region_id, source,
                      period, amount, status, channel, recipient_name, snils, bic, account,
-                     address, created_at, return_reason)
+                     address, created_at, return_reason, withheld)
                 SELECT {UUID7_SQL}, b.batch_id, o.assignment_id, o.person_id,
                        o.measure_id, o.region_id, o.source, %(period)s, o.amount, 'formed',
                        o.channel, o.recipient_name, o.snils,
                        CASE WHEN o.channel = 'account' THEN o.bank_bic ELSE '' END,
                        CASE WHEN o.channel = 'account' THEN o.bank_account ELSE '' END,
                        CASE WHEN o.channel = 'post' THEN o.address ELSE '' END,
-                       %(now)s, ''
+                       %(now)s, '', o.withheld
                 FROM payroll_owed o JOIN payroll_batches b USING (region_id, source, channel)
                 WHERE o.held = ''
                 RETURNING id, batch_id, person_id, measure_id, source, amount
@@ -388,6 +413,25 @@ def payments_make(params: dict) -> tuple[int, int, int]:
             FROM payroll_payments pp
             WHERE ac.person_id = pp.person_id AND ac.measure_id = pp.measure_id
               AND ac.payment_id IS NULL AND ac.period <= %(period)s
+            """,
+            params,
+        )
+        # What a payment could not withhold of an overpayment is carried on: +x with the
+        # payment, -x owed back from the next (no ledger entry: they net to nothing).
+        cursor.execute(
+            """
+            INSERT INTO treasury_accrual
+                (assignment_id, person_id, measure_id, region_id, source, kind, period,
+                 day_from, day_to, rate, amount, corrects_id, accrued_in, created_at, held,
+                 payment_id)
+            SELECT o.assignment_id, o.person_id, o.measure_id, o.region_id, o.source,
+                   %(carried)s, %(period)s, %(period)s, %(period_end)s, 0, side.sign * o.carried,
+                   o.debt_accrual_id, %(period)s, %(now)s, '',
+                   CASE WHEN side.sign > 0 THEN pp.payment_id END
+            FROM payroll_owed o
+            JOIN payroll_payments pp USING (person_id, measure_id)
+            CROSS JOIN (VALUES (1), (-1)) AS side(sign)
+            WHERE o.carried > 0
             """,
             params,
         )
@@ -468,6 +512,15 @@ def _summary(summary: PayrollSummary) -> None:
     ]
 
 
+def _withholding_share() -> Decimal:
+    percent = Decimal(settings.TREASURY_WITHHOLDING_PERCENT)
+    if not 0 <= percent < 100:
+        raise ImproperlyConfigured(
+            f"TREASURY_WITHHOLDING_PERCENT must be at least 0 and under 100, not {percent}."
+        )
+    return percent / 100
+
+
 def payroll_run(
     *,
     period: date,
@@ -495,6 +548,9 @@ def payroll_run(
         "next_year": date(period.year + 1, 1, 1),
         "no_details": HeldReason.NO_DETAILS,
         "budget_limit": HeldReason.BUDGET_LIMIT,
+        "carried": AccrualKind.CARRIED,
+        "not_paid_out": list(NOT_PAID_OUT),
+        "withholding": _withholding_share(),
     }
     step = progress or (lambda name: None)
     summary = PayrollSummary(period=period)
