@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -159,6 +160,77 @@ def test_a_death_after_the_batch_was_formed_pulls_the_payment_from_it(
     assert Payment.objects.get(person=alive.person, period=date(2025, 11, 1)).amount == 9500
 
 
+def test_money_credited_for_months_after_a_death_is_recalled_from_the_bank(
+    loaded_catalogue, bank, ministry_27
+):
+    from registries.enums import LifeEventKind
+    from registries.services.life_events import life_event_record
+    from treasury.services.bank import bank_exchange, payment_outcome_apply
+
+    dead, alive = granted(), granted()
+    payroll_run(period=date(2025, 10, 1), now=timezone.now())
+    batch = batch_approve(
+        batch=PaymentBatch.objects.get(),
+        officer=make_staff("checker", ministry_27),
+        now=timezone.now(),
+    )
+    batch_send(batch=batch, now=timezone.now())
+    assert settled()["credited"] == 2
+    paid = Payment.objects.get(person=dead.person)
+    person_update(person=dead.person, actor=None, changes={"death_date": date(2025, 10, 15)})
+    life_event_record(
+        person=dead.person,
+        kind=LifeEventKind.DEATH,
+        occurred_on=date(2025, 10, 15),
+        learned_at=timezone.now(),
+        source_system="test",
+        source_event_id="d-2",
+    )
+
+    # A recall not asked for is not applied, whatever the statement says.
+    other = Payment.objects.get(person=alive.person)
+    with transaction.atomic():
+        outcome = payment_outcome_apply(
+            {"payment_id": str(other.uuid), "status": "recalled"}, now=timezone.now()
+        )
+    assert outcome == "ignored"
+    assert bank_exchange(now=timezone.now())["recalls_asked"] == 1
+    assert bank_exchange(now=timezone.now())["recalls_asked"] == 0  # asked once
+    paid.refresh_from_db()
+    assert paid.recall_requested_at is not None and paid.status == PaymentStatus.CREDITED
+
+    assert settled()["recalled"] == 1
+    paid.refresh_from_db()
+    assert paid.status == PaymentStatus.RECALLED and not paid.accruals.exists()
+    assert balance(LedgerAccount.BANK) == -19000  # only the living recipient's money is out
+    assert balance(LedgerAccount.PAYABLE) == -19000  # the deceased's September and October
+    payroll_run(period=date(2025, 11, 1), now=timezone.now())
+    # Owed for September and for October to the day of death, to the family on application.
+    owed = Accrual.objects.filter(person=dead.person, payment=None).aggregate(s=Sum("amount"))
+    assert owed["s"] == Decimal("9500.00") + Decimal("4596.77")  # 15 of 31 days
+    assert not Payment.objects.filter(person=dead.person, period=date(2025, 11, 1)).exists()
+    assert other.refresh_from_db() is None and other.status == PaymentStatus.CREDITED
+
+
+def test_a_recall_the_bank_refuses_leaves_the_payment_credited_with_the_reason(
+    loaded_catalogue, bank, ministry_27
+):
+    from treasury.services.bank import payment_outcome_apply
+
+    granted()
+    payroll_run(period=date(2025, 10, 1), now=timezone.now())
+    payment = Payment.objects.get()
+    Payment.objects.filter(pk=payment.pk).update(
+        status=PaymentStatus.CREDITED, recall_requested_at=timezone.now()
+    )
+    item = {"payment_id": str(payment.uuid), "status": "recall_refused", "reason": "not_credited"}
+    with transaction.atomic():
+        assert payment_outcome_apply(item, now=timezone.now()) == "recall_refused"
+    payment.refresh_from_db()
+    assert (payment.status, payment.recall_refused) == (PaymentStatus.CREDITED, "not_credited")
+    assert payment.accruals.count() == 2  # still paid: the money stays an overpayment
+
+
 def test_the_api_is_scoped_and_approves_with_a_second_officer(
     client, loaded_catalogue, bank, ministry_27, officer_27, officer_77
 ):
@@ -207,7 +279,12 @@ def test_an_unreachable_bank_leaves_the_batch_approved_for_the_next_exchange(
     try:
         with pytest.raises(BankUnavailable):
             batch_send(batch=batch, now=timezone.now())
-        assert bank_exchange(now=timezone.now()) == {"sent": 0, "refused": 0, "unavailable": 1}
+        assert bank_exchange(now=timezone.now()) == {
+            "sent": 0,
+            "refused": 0,
+            "unavailable": 1,
+            "recalls_asked": 0,
+        }
         assert PaymentBatch.objects.get().status == BatchStatus.APPROVED
         assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.FORMED}
     finally:

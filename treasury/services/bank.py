@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from integration.enums import SystemKind
@@ -39,6 +40,9 @@ from treasury.models import Accrual, BankCursor, LedgerEntry, Payment, PaymentBa
 from treasury.services.payroll import batch_file_write
 
 RETURNED_EVENT = "treasury.payment_returned"
+RECALL_REFUSED = "recall_refused"  # a statement status: the money stays where it is
+RECALL_REASON = "recipient_deceased"
+RECALL_NAMESPACE = uuid.UUID("5f0c1f7e-6a55-4a51-9d1e-2a54c3f6e0b1")  # of recall request ids
 STATEMENT_PAGE = 1000
 
 
@@ -202,7 +206,7 @@ def statements_apply(*, now: datetime) -> dict[str, int]:
     """Read the bank's statement from where the platform stopped and apply each item once:
     credited, or returned (the accruals owed again, the ledger reversed, the citizen told)."""
     system = bank_system()
-    counts = {"credited": 0, "returned": 0, "ignored": 0}
+    counts = dict.fromkeys([*map(str, OUTCOMES), "ignored"], 0)
     while True:
         with transaction.atomic():
             cursor, _created = BankCursor.objects.select_for_update().get_or_create(system=system)
@@ -229,9 +233,19 @@ def statements_apply(*, now: datetime) -> dict[str, int]:
             return counts
 
 
+# What each statement status applies to: a sent payment's outcome, or a recall's.
+OUTCOMES = {
+    PaymentStatus.CREDITED: PaymentStatus.SENT,
+    PaymentStatus.RETURNED: PaymentStatus.SENT,
+    PaymentStatus.RECALLED: PaymentStatus.CREDITED,
+    RECALL_REFUSED: PaymentStatus.CREDITED,
+}
+
+
 def payment_outcome_apply(item: dict[str, Any], *, now: datetime) -> str:
-    """Apply what the bank says of a sent payment (`payment_id`, `status`, `reason`) once;
-    "credited", "returned" or "ignored" (not ours, applied before, or not an outcome)."""
+    """Apply what the bank says of a payment (`payment_id`, `status`, `reason`) once:
+    "credited", "returned", "recalled", "recall_refused", or "ignored" (not ours, applied
+    before, a recall not asked for, or not an outcome)."""
     payment = (
         Payment.objects.select_for_update(of=("self",))
         .select_related("batch")
@@ -239,18 +253,22 @@ def payment_outcome_apply(item: dict[str, Any], *, now: datetime) -> str:
         .first()
     )
     status = item.get("status")
-    if (
-        payment is None
-        or payment.status != PaymentStatus.SENT
-        or status not in (PaymentStatus.CREDITED, PaymentStatus.RETURNED)
-    ):
-        return "ignored"  # not ours, applied before, or a recall's outcome (not sent here)
+    if payment is None or status not in OUTCOMES or payment.status != OUTCOMES[status]:
+        return "ignored"
+    reason = str(item.get("reason") or "")[:100]
+    if status in (PaymentStatus.RECALLED, RECALL_REFUSED) and payment.recall_requested_at is None:
+        return "ignored"
+    if status == RECALL_REFUSED:  # the money stays out: an overpayment (reports list it)
+        payment.recall_refused = reason
+        payment.save(update_fields=["recall_refused"])
+        return RECALL_REFUSED
     payment.status = status
     payment.status_at = now
     if status == PaymentStatus.CREDITED:
         payment.save(update_fields=["status", "status_at"])
         return "credited"
-    payment.return_reason = str(item.get("reason", ""))[:100]
+    if status == PaymentStatus.RETURNED:
+        payment.return_reason = reason
     payment.save(update_fields=["status", "status_at", "return_reason"])
     Accrual.objects.filter(payment=payment).update(payment=None)  # owed again
     _ledger(
@@ -260,13 +278,65 @@ def payment_outcome_apply(item: dict[str, Any], *, now: datetime) -> str:
         debit=LedgerAccount.BANK,
         credit=LedgerAccount.PAYABLE,
         now=now,
-        description=f"Payment {payment.uuid} returned: {payment.return_reason}",
+        description=f"Payment {payment.uuid} {status}: {reason}".rstrip(": "),
     )
-    publish(
-        RETURNED_EVENT,
-        {"payment": payment.pk, "person": payment.person_id, "reason": payment.return_reason},
+    if status == PaymentStatus.RETURNED:  # the recipient is told to change their details
+        publish(
+            RETURNED_EVENT, {"payment": payment.pk, "person": payment.person_id, "reason": reason}
+        )
+    return status
+
+
+def payments_to_recall() -> Any:
+    """Credited payments that paid for days after their recipient's death, not asked back
+    yet."""
+    return (
+        Payment.objects.filter(
+            status=PaymentStatus.CREDITED,
+            recall_requested_at=None,
+            person__death_date__isnull=False,
+            accruals__day_to__gt=F("person__death_date"),
+        )
+        .distinct()
+        .order_by("id")
     )
-    return "returned"
+
+
+def payments_recall(*, now: datetime) -> int:
+    """Ask the bank to take back what was credited for days after a recipient's death (the
+    whole payment: what was owed before the death is owed again, to the family on
+    application). One request per payment, under an id derived from it, so a retry after a
+    lost answer is the same request. Returns how many were asked; raises BankUnavailable."""
+    system = bank_system()
+    asked = 0
+    for payment_id in payments_to_recall().values_list("pk", flat=True):
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            if payment.status != PaymentStatus.CREDITED or payment.recall_requested_at:
+                continue
+            try:
+                reply = provider_call(
+                    system=system,
+                    method="POST",
+                    path="v1/return-requests",
+                    payload={
+                        "request_id": str(uuid.uuid5(RECALL_NAMESPACE, str(payment.uuid))),
+                        "payment_id": str(payment.uuid),
+                        "reason": RECALL_REASON,
+                    },
+                    now=now,
+                )
+            except CircuitOpen as exc:
+                raise BankUnavailable(str(exc.message)) from None
+            if reply.failed or reply.status != 202:
+                raise BankUnavailable(
+                    _("The bank did not take the recall request: %(error)s")
+                    % {"error": reply.error or reply.status}
+                )
+            payment.recall_requested_at = now
+            payment.save(update_fields=["recall_requested_at"])
+            asked += 1
+    return asked
 
 
 def payments_withdraw(*, person_id: int, reason: str, directory: Path | None = None) -> int:
@@ -310,6 +380,7 @@ def bank_exchange(*, now: datetime) -> dict[str, int]:
             break
     try:
         read = statements_apply(now=now)
+        recalls = payments_recall(now=now)
     except BankUnavailable:
-        read = {"unavailable": 1}
-    return {"sent": sent, "refused": refused, **read}
+        read, recalls = {"unavailable": 1}, 0
+    return {"sent": sent, "refused": refused, **read, "recalls_asked": recalls}
