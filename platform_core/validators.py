@@ -1,4 +1,5 @@
-"""Check-digit validators for Russian identifiers: SNILS, INN, OGRN, OGRNIP, KPP, BIC, account.
+"""Check-digit validators for Russian identifiers: SNILS, INN, OGRN, OGRNIP, KPP, BIC, account,
+Mir card.
 
 Each ``validate_*`` function takes one value, returns ``None`` and raises
 :class:`django.core.exceptions.ValidationError` with a stable ``code``, so it works both as
@@ -23,6 +24,7 @@ __all__ = [
     "account_control_key",
     "inn_individual_from_number",
     "inn_legal_from_number",
+    "mir_card_from_number",
     "normalize_snils",
     "ogrn_from_number",
     "ogrnip_from_number",
@@ -33,6 +35,7 @@ __all__ = [
     "validate_inn_individual",
     "validate_inn_legal",
     "validate_kpp",
+    "validate_mir_card",
     "validate_ogrn",
     "validate_ogrnip",
     "validate_snils",
@@ -321,3 +324,39 @@ def account_control_key(account: str, bic: str) -> str:
     # The key sits at index 11 of the 23 digits, weight 3; 3 * 7 = 21, so 7 is its inverse mod 10.
     key = -total * 7 % 10
     return f"{head}{key}{tail}"
+
+
+def _luhn_sum(digits: str) -> int:
+    """The Luhn sum of digits (every second digit from the right doubled)."""
+    total = 0
+    for i, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if i % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total
+
+
+def validate_mir_card(value: str) -> None:
+    """Validate a Mir card number: 16 to 19 digits, a Mir prefix (2200 to 2204), the Luhn
+    check digit last. Social payments go to Mir cards (the national payment system's law)."""
+    if not (
+        isinstance(value, str) and value.isascii() and value.isdigit() and 16 <= len(value) <= 19
+    ):
+        raise ValidationError(
+            _("Enter a valid Mir card number: 16 to 19 digits."), code="card_format"
+        )
+    if not "2200" <= value[:4] <= "2204":
+        raise ValidationError(
+            _("This is not a Mir card: a Mir card number starts with 2200 to 2204."),
+            code="card_not_mir",
+        )
+    if _luhn_sum(value) % 10:
+        raise ValidationError(
+            _("The card number is mistyped: its check digit is wrong."), code="card_check_digit"
+        )
+
+
+def mir_card_from_number(n: int) -> str:
+    """A valid 16-digit Mir card number for synthetic data: 2200, then n, then the check
+    digit."""
+    body = f"2200{n % 10**11:011d}"
+    return body + str(-_luhn_sum(body + "0") % 10)

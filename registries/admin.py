@@ -85,7 +85,7 @@ class PersonAdmin(ScopedAdmin, SimpleHistoryAdmin):
             _("Contacts and consents"),
             {"fields": ["phone", "email", "notification_channels", "consent_proactive"]},
         ),
-        (_("Bank details"), {"fields": ["bank_bic", "bank_account"]}),
+        (_("Bank details"), {"fields": ["bank_bic", "bank_account", "bank_card"]}),
         (None, {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -41,6 +41,7 @@ class PersonSerializer(serializers.ModelSerializer):
             "email",
             "bank_bic",
             "bank_account",
+            "bank_card",
             "consent_proactive",
             "notification_channels",
             "created_at",
@@ -77,12 +78,14 @@ class PersonInputSerializer(serializers.ModelSerializer):
             "email",
             "bank_bic",
             "bank_account",
+            "bank_card",
             "consent_proactive",
             "notification_channels",
         ]
         # Model validators (checksums, uniqueness) run once, in the service, with field names.
         extra_kwargs = {
             "bank_bic": {"validators": []},
+            "bank_card": {"validators": []},
         }
 
     def get_validators(self) -> list:

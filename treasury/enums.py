@@ -22,6 +22,7 @@ class AccrualKind(models.TextChoices):
 
 class PaymentChannel(models.TextChoices):
     ACCOUNT = "account", _("Bank account")
+    CARD = "card", _("Mir card")
     POST = "post", _("Post office")
 
 

@@ -217,6 +217,7 @@ class Payment(models.Model):
     snils = models.CharField(_("SNILS"), max_length=11, blank=True)
     bic = models.CharField(_("bank BIC"), max_length=9, blank=True)
     account = models.CharField(_("bank account"), max_length=20, blank=True)
+    card = models.CharField(_("Mir card"), max_length=19, blank=True, db_default="")
     address = models.CharField(_("address"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"))
     status_at = models.DateTimeField(_("status since"), null=True, blank=True)
@@ -257,6 +258,7 @@ class Payment(models.Model):
             ),
             models.CheckConstraint(
                 condition=(Q(channel=PaymentChannel.ACCOUNT) & ~Q(account="") & ~Q(bic=""))
+                | (Q(channel=PaymentChannel.CARD) & ~Q(card=""))
                 | (Q(channel=PaymentChannel.POST) & ~Q(address="")),
                 name="payment_has_details",
             ),

@@ -12,7 +12,12 @@ from simple_history.models import HistoricalRecords
 
 from platform_core.models import Municipality, Region
 from platform_core.scoping import Jurisdiction
-from platform_core.validators import validate_account_for_bic, validate_bic, validate_snils
+from platform_core.validators import (
+    validate_account_for_bic,
+    validate_bic,
+    validate_mir_card,
+    validate_snils,
+)
 from registries.enums import (
     DisabilityGroup,
     IncomeKind,
@@ -69,6 +74,15 @@ class Person(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     bank_bic = models.CharField(_("bank BIC"), max_length=9, blank=True, validators=[validate_bic])
     bank_account = models.CharField(_("bank account"), max_length=20, blank=True)
+    bank_card = models.CharField(
+        _("Mir card"),
+        max_length=19,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_mir_card],
+        help_text=_("Payments go to the card where there is one, else to the account."),
+    )
     consent_proactive = models.BooleanField(
         _("consents to proactive assignment"),
         default=True,
@@ -110,6 +124,10 @@ class Person(models.Model):
                 condition=(Q(bank_bic="") & Q(bank_account=""))
                 | (Q(bank_bic__regex=r"^04[0-9]{7}$") & Q(bank_account__regex=r"^[0-9]{20}$")),
                 name="person_bank_details_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(bank_card="") | Q(bank_card__regex=r"^220[0-4][0-9]{12,15}$"),
+                name="person_bank_card_mir",
             ),
         ]
         indexes = [

@@ -38,6 +38,7 @@ PERSON_EDITABLE = {
     "email",
     "bank_bic",
     "bank_account",
+    "bank_card",
     "consent_proactive",
     "notification_channels",
 }

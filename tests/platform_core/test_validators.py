@@ -16,6 +16,7 @@ from platform_core.validators import (
     account_control_key,
     inn_individual_from_number,
     inn_legal_from_number,
+    mir_card_from_number,
     normalize_snils,
     ogrn_from_number,
     snils_from_number,
@@ -25,6 +26,7 @@ from platform_core.validators import (
     validate_inn_individual,
     validate_inn_legal,
     validate_kpp,
+    validate_mir_card,
     validate_ogrn,
     validate_ogrnip,
     validate_snils,
@@ -503,3 +505,36 @@ def test_generated_ogrnip_is_valid(n):
     from platform_core.validators import ogrnip_from_number
 
     validate_ogrnip(ogrnip_from_number(n))
+
+
+@pytest.mark.parametrize("value", ["2200000000000004", "2204310000000000001", "2200123456789019"])
+def test_validate_mir_card_accepts_valid(value: str) -> None:
+    assert validate_mir_card(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("2200000000000005", "card_check_digit"),
+        ("4276000000000009", "card_not_mir"),  # a Visa number with a good check digit
+        ("220000000000004", "card_format"),  # 15 digits
+        ("22000000000000000004", "card_format"),  # 20 digits
+        ("2200 0000 0000 0004", "card_format"),
+        ("２２００００００００００００００４", "card_format"),  # full-width digits
+    ],
+)
+def test_validate_mir_card_rejects(value: str, code: str) -> None:
+    assert_invalid(validate_mir_card, value, code=code)
+
+
+@given(st.integers(min_value=0, max_value=10**11 - 1), st.data())
+def test_mir_card_from_number_is_valid_and_a_digit_changed_is_caught(
+    number: int, data: st.DataObject
+) -> None:
+    card = mir_card_from_number(number)
+    validate_mir_card(card)
+    position = data.draw(st.integers(min_value=4, max_value=15))
+    digit = data.draw(st.sampled_from([d for d in "0123456789" if d != card[position]]))
+    assert_invalid(
+        validate_mir_card, card[:position] + digit + card[position + 1 :], code="card_check_digit"
+    )

@@ -61,6 +61,8 @@ def test_create_normalises_snils_and_publishes_an_event(api, region_27):
         ),  # bad key
         ({"bank_bic": "12345", "bank_account": "40702810938000000001"}, "bank_bic"),
         ({"bank_bic": "044525225"}, "bank_account"),  # BIC without account
+        ({"bank_card": "2200000000000005"}, "bank_card"),  # wrong check digit
+        ({"bank_card": "4276000000000009"}, "bank_card"),  # not a Mir card
         ({"region": "99"}, "region"),  # no such region
         ({"last_name": ""}, "last_name"),
         ({"email": "not-an-email"}, "email"),
@@ -75,8 +77,14 @@ def test_bad_person_input_names_the_field(api, region_27, changes, field):
 
 
 def test_valid_bank_details_are_accepted(api, region_27):
-    response = post(api, bank_bic="044525225", bank_account="40702810938000000001")
+    response = post(
+        api,
+        bank_bic="044525225",
+        bank_account="40702810938000000001",
+        bank_card="2200000000000004",
+    )
     assert response.status_code == 201, response.content
+    assert Person.objects.get().bank_card == "2200000000000004"
 
 
 def test_duplicate_snils_is_refused_with_the_field_named(api, region_27):
@@ -248,6 +256,7 @@ class TestAdminForms:
             ({"snils": "112-233-445 96"}, "snils"),
             ({"death_date": "1990-01-01"}, "death_date"),
             ({"bank_bic": "044525225", "bank_account": "40702810938000000002"}, "bank_account"),
+            ({"bank_card": "2200000000000005"}, "bank_card"),
             ({"region": "77"}, "region"),  # not offered to an officer of region 27
         ],
     )

@@ -98,6 +98,36 @@ def test_a_batch_goes_to_the_bank_and_a_return_is_paid_again_after_new_details(
     assert repaid.account != CLOSED and back.account == CLOSED  # the old payment kept its details
 
 
+def test_a_recipient_with_a_mir_card_is_paid_to_the_card_in_a_batch_of_its_own(
+    loaded_catalogue, bank, ministry_27, tmp_path
+):
+    from platform_core.validators import mir_card_from_number
+    from treasury.enums import PaymentChannel
+
+    granted()
+    carded = granted()
+    card = mir_card_from_number(42)
+    person_update(person=carded.person, actor=None, changes={"bank_card": card})
+    payroll_run(period=date(2025, 10, 1), now=timezone.now())
+
+    paid = Payment.objects.get(person=carded.person)
+    assert (paid.channel, paid.card, paid.account) == (PaymentChannel.CARD, card, "")
+    batches = {b.channel: b for b in PaymentBatch.objects.all()}
+    assert set(batches) == {PaymentChannel.ACCOUNT, PaymentChannel.CARD}
+    lines = (tmp_path / batches["card"].file_name).read_text().splitlines()
+    assert lines[0] == "uuid,snils,recipient_name,channel,bic,account,card,address,amount"
+    assert lines[1].endswith(f',card,"","",{card},"",19000.00')
+    checker = make_staff("checker", ministry_27)
+    for batch in batches.values():
+        batch_send(
+            batch=batch_approve(batch=batch, officer=checker, now=timezone.now()),
+            now=timezone.now(),
+        )
+    assert settled()["credited"] == 2
+    paid.refresh_from_db()
+    assert paid.status == PaymentStatus.CREDITED
+
+
 def test_supervisors_approve_in_the_admin_and_officers_cannot(
     client, loaded_catalogue, bank, ministry_27, officer_27
 ):

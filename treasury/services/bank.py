@@ -112,6 +112,8 @@ def _order(payment: Payment) -> dict[str, Any]:
     }
     if payment.channel == PaymentChannel.ACCOUNT:
         order |= {"bic": payment.bic, "account": payment.account}
+    elif payment.channel == PaymentChannel.CARD:
+        order["card"] = payment.card
     else:
         order["address"] = payment.address
     return order

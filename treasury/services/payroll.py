@@ -17,7 +17,8 @@ transaction that only one payroll holds at a time (docs/decisions.md §13).
    left overpaid is withheld within the legal share of each payment
    (TREASURY_WITHHOLDING_PERCENT), the rest carried to the next. No details, or a budget
    limit of the year reached: no payment, the accruals wait with the reason.
-5. Batches and files: one batch per region, budget source and channel; its CSV file, with its
+5. Batches and files: one batch per region, budget source and channel (a Mir card where the
+   recipient gave one, else a bank account, else the post); its CSV file, with its
    totals and checksum (docs/treasury.md).
 """
 
@@ -240,12 +241,15 @@ def payments_make(params: dict) -> tuple[int, int, int]:
             SELECT owed.assignment_id, owed.amount, owed.withheld, owed.debt - owed.withheld
                    AS carried, owed.debt_accrual_id, owed.person_id, owed.measure_id,
                    a.region_id, m.level AS source,
-                   CASE WHEN p.bank_account <> '' THEN 'account'
+                   CASE WHEN p.bank_card <> '' THEN 'card'
+                        WHEN p.bank_account <> '' THEN 'account'
                         WHEN p.address <> '' THEN 'post' END AS channel,
                    concat_ws(' ', p.last_name, p.first_name, NULLIF(p.patronymic, ''))
                        AS recipient_name,
-                   COALESCE(p.snils, '') AS snils, p.bank_bic, p.bank_account, p.address,
-                   CASE WHEN p.bank_account = '' AND p.address = '' THEN %(no_details)s
+                   COALESCE(p.snils, '') AS snils, p.bank_bic, p.bank_account, p.bank_card,
+                   p.address,
+                   CASE WHEN p.bank_card = '' AND p.bank_account = '' AND p.address = ''
+                        THEN %(no_details)s
                         ELSE '' END::varchar(16) AS held
             FROM (
                 -- What a measure owes a recipient: the periods it owes for, less what it
@@ -359,12 +363,13 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                 INSERT INTO treasury_payment
                     (uuid, batch_id, assignment_id, person_id, measure_id, region_id, source,
                      period, amount, status, channel, recipient_name, snils, bic, account,
-                     address, created_at, return_reason, withheld)
+                     card, address, created_at, return_reason, withheld)
                 SELECT {UUID7_SQL}, b.batch_id, o.assignment_id, o.person_id,
                        o.measure_id, o.region_id, o.source, %(period)s, o.amount, 'formed',
                        o.channel, o.recipient_name, o.snils,
                        CASE WHEN o.channel = 'account' THEN o.bank_bic ELSE '' END,
                        CASE WHEN o.channel = 'account' THEN o.bank_account ELSE '' END,
+                       CASE WHEN o.channel = 'card' THEN o.bank_card ELSE '' END,
                        CASE WHEN o.channel = 'post' THEN o.address ELSE '' END,
                        %(now)s, '', o.withheld
                 FROM payroll_owed o JOIN payroll_batches b USING (region_id, source, channel)
@@ -447,7 +452,7 @@ def payments_make(params: dict) -> tuple[int, int, int]:
     return payments, batches, held
 
 
-FILE_COLUMNS = "uuid, snils, recipient_name, channel, bic, account, address, amount"
+FILE_COLUMNS = "uuid, snils, recipient_name, channel, bic, account, card, address, amount"
 
 
 def batch_file_write(batch_id: int, directory: Path) -> Path:
