@@ -145,6 +145,7 @@ class RecalculationCause(models.TextChoices):
     CORRECTION = "correction", _("A life event was corrected")
     CANCELLATION = "cancellation", _("A life event was cancelled")
     PARAMETERS = "parameters", _("The measure's rules or amounts changed")
+    INCOME = "income", _("Income data of the family changed")
 
 
 class CaseEntryKind(models.TextChoices):

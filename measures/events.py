@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django.utils import timezone
 
 from measures.services.cases import (
@@ -14,6 +16,7 @@ from measures.services.cases import (
 from measures.services.recalculation import (
     recalculations_for_cancellation,
     recalculations_for_correction,
+    recalculations_for_incomes,
 )
 from platform_core.bus import Event, subscribe
 
@@ -64,4 +67,17 @@ def data_failed(event: Event) -> None:
     """An agency refused or did not answer in time: the cases go to an officer."""
     cases_data_failed(
         refs=event.payload["cases"], problem=event.payload.get("problem", ""), now=timezone.now()
+    )
+
+
+@subscribe("registries.incomes_changed", name="measures.recalculate_on_income")
+def recalculate_on_income(event: Event) -> None:
+    """Incomes of some months were recorded or changed: the means-tested decisions that
+    counted them are worked out again."""
+    recalculations_for_incomes(
+        person_id=event.payload["person_id"],
+        months=[date.fromisoformat(m) for m in event.payload["months"]],
+        key=event.payload["key"],
+        recorded_at=datetime.fromisoformat(event.payload["at"]),
+        now=timezone.now(),
     )

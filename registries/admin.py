@@ -27,6 +27,7 @@ from registries.models import (
     Relation,
     SubsistenceMinimum,
 )
+from registries.services.agency_data import incomes_changed
 
 
 class PersonForm(forms.ModelForm):
@@ -143,6 +144,27 @@ class IncomeRecordAdmin(ScopedAdmin, SimpleHistoryAdmin):
     list_filter = ["kind", "source"]
     autocomplete_fields = ["person"]
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        before = {(form.initial.get("person"), form.initial.get("month"))} if change else set()
+        super().save_model(request, obj, form, change)
+        # What was decided on these months is worked out again (measures listens).
+        for person_id, month in before | {(obj.person_id, obj.month)}:
+            if person_id and month:
+                incomes_changed(
+                    person_id=person_id,
+                    months=[month],
+                    key=f"income:{obj.pk}:{obj.history.latest().history_id}",
+                )
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        self.delete_queryset(request, IncomeRecord.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        gone = list(queryset.values_list("pk", "person_id", "month"))
+        super().delete_queryset(request, queryset)
+        for pk, person_id, month in gone:
+            incomes_changed(person_id=person_id, months=[month], key=f"income:{pk}:deleted")
 
 
 @admin.register(EmploymentRecord)

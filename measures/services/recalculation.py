@@ -3,7 +3,8 @@
 A corrected life event recalculates the assignments its original granted, as of the corrected
 date; a cancelled one (the act annulled) sends them to an officer, who decides whether the
 right is revoked; rules or amounts changed retroactively are applied by `manage.py
-recalculate`. Each is a case of its own (trigger `recalculation:<assignment>:<cause>`, so a
+recalculate`; new or corrected incomes of a family's months that a means-tested decision
+counted recalculate it from its first day. Each is a case of its own (trigger `recalculation:<assignment>:<cause>`, so a
 repeated event opens nothing new), evaluated and decided like any other, with a signed
 decision; deciding it replaces the assignment and keeps the difference for the treasury
 (`measures.services.cases.assignment_replace`, docs/decisions.md §12).
@@ -21,10 +22,12 @@ from measures.enums import (
     AssignmentStatus,
     CaseEntryKind,
     CaseStatus,
+    DataOwner,
     RecalculationCause,
     TriggerKind,
 )
-from measures.models import Assignment, Case, Measure, Recalculation
+from measures.models import Assignment, Case, Measure, Recalculation, RuleVersion
+from measures.rules.sources import months_before
 from measures.services.cases import (
     case_deadline_start,
     case_entry_add,
@@ -34,7 +37,8 @@ from measures.services.cases import (
     case_work,
     life_event_trigger_key,
 )
-from registries.models import LifeEvent
+from measures.services.entitlements import CompiledRules
+from registries.models import LifeEvent, Relation
 
 
 def assignment_current(assignment: Assignment) -> Assignment | None:
@@ -179,6 +183,69 @@ def recalculations_for_measure(
             effective_from=max(effective_from, assignment.active_from),
             why=_("The measure's rules changed from %(day)s.")
             % {"day": effective_from.isoformat()},
+            now=now,
+        )
+        opened += [case] if case else []
+    return opened
+
+
+def _income_months(version: RuleVersion) -> tuple[int, ...]:
+    """How many months before its date each income fact of a rule version counts."""
+    compiled = CompiledRules.of(version)
+    return tuple(
+        sorted(
+            {
+                int(args.get("months") or next(p.default for p in fact.params))
+                for rule in compiled.rules()
+                for fact, args in rule.facts.values()
+                if fact.owner == DataOwner.TAX_SERVICE
+            }
+        )
+    )
+
+
+def recalculations_for_incomes(
+    *, person_id: int, months: list[date], key: str, recorded_at: datetime, now: datetime
+) -> list[Case]:
+    """A person's incomes of some months were recorded or changed: every running assignment
+    of them or of their family (by a relation) decided before that on a rule counting one of
+    those months is worked out again from its first day. One that changes nothing closes."""
+    related = {person_id}
+    for from_id, to_id in Relation.objects.filter(
+        Q(from_person_id=person_id) | Q(to_person_id=person_id), valid_to=None
+    ).values_list("from_person_id", "to_person_id"):
+        related |= {from_id, to_id}
+    assignments = (
+        Assignment.objects.filter(
+            person_id__in=related,
+            status__in=[AssignmentStatus.ACTIVE, AssignmentStatus.SUSPENDED],
+            decision__decided_at__lt=recorded_at,  # a decision after it counted it already
+            decision__rule_version__isnull=False,
+        )
+        .exclude(recalculations__applied_at__isnull=False)
+        .select_related("decision__case", "decision__rule_version")
+        .order_by("pk")
+    )
+    opened = []
+    counts: dict[int, tuple[int, ...]] = {}  # months counted, per rule version
+    for assignment in assignments:
+        version = assignment.decision.rule_version
+        if version.pk not in counts:
+            counts[version.pk] = _income_months(version)
+        as_of = assignment.decision.case.as_of
+        counted = any(
+            months_before(as_of, n) <= month < months_before(as_of, 0)
+            for n in counts[version.pk]
+            for month in months
+        )
+        if not counted:
+            continue
+        case = recalculation_open(
+            assignment=assignment,
+            cause=RecalculationCause.INCOME,
+            cause_key=f"income:{key}",
+            effective_from=assignment.active_from,
+            why=_("Income data the right was decided on changed: it is worked out again."),
             now=now,
         )
         opened += [case] if case else []

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from integration.enums import DataKind, ExchangeStatus
@@ -20,6 +21,7 @@ from registries.enums import IncomeKind
 from registries.models import IncomeRecord, Person
 
 DATA_RECEIVED_EVENT = "registries.data_received"
+INCOMES_CHANGED_EVENT = "registries.incomes_changed"
 INCOME_KINDS = {
     "salary": IncomeKind.SALARY,
     "business": IncomeKind.BUSINESS,
@@ -43,7 +45,27 @@ def _incomes(exchange: DataExchange, person_ids: set[int]) -> int:
         for line in exchange.answer["incomes"]
     ]
     bulk_create_with_history(rows, IncomeRecord)
+    for person_id in sorted({row.person_id for row in rows}):
+        incomes_changed(
+            person_id=person_id,
+            months=[row.month for row in rows if row.person_id == person_id],
+            key=source,
+        )
     return len(rows)
+
+
+def incomes_changed(*, person_id: int, months: list[date], key: str) -> None:
+    """Tell whoever decided on them that a person's incomes of some months were recorded or
+    changed (`key` names the change, so that it is acted on once)."""
+    publish(
+        INCOMES_CHANGED_EVENT,
+        {
+            "person_id": person_id,
+            "months": sorted({m.isoformat() for m in months}),
+            "key": key,
+            "at": timezone.now().isoformat(),
+        },
+    )
 
 
 def answered_data_apply(*, exchange_id: str, cases: list[str]) -> dict[str, Any]:

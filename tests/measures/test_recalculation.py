@@ -28,6 +28,7 @@ from platform_core.calendar import calendar_load_year
 from platform_core.signing import signature_valid
 from registries.enums import IncomeKind, LifeEventStatus, SubsistenceGroup
 from registries.models import IncomeRecord, LifeEvent, SubsistenceMinimum
+from registries.services.agency_data import incomes_changed
 from tests.conftest import make_staff
 from tests.integration.helpers import CIVIL, act, birth, person, post
 from tests.measures.births import MOTHER_SNILS, born
@@ -170,6 +171,47 @@ class TestRulesChanged:
         assert recalculation.difference == Decimal("-9806.45")  # November and 1/31 of December
         old = Assignment.objects.get(pk=granted.pk)
         assert (old.status, old.active_to) == (AssignmentStatus.TERMINATED, date(2025, 10, 31))
+
+    def test_income_corrected_for_a_counted_month_recalculates_from_the_first_day(
+        self, granted, admin_client, django_capture_on_commit_callbacks
+    ):
+        # The tax service's late correction: a large income in March 2025, counted by the
+        # decision (the 12 months before September), entered by an officer.
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                "/admin/registries/incomerecord/add/",
+                {
+                    "person": granted.person.pk,
+                    "kind": IncomeKind.OTHER,
+                    "month": "2025-03-01",
+                    "amount": "900000",
+                    "payer_inn": "",
+                    "source": "tax-correction",
+                },
+            )
+        assert response.status_code == 302
+        case = Case.objects.get(trigger_kind=TriggerKind.RECALCULATION)
+        assert case.status == CaseStatus.REVIEW  # the right would be lost: officers decide
+        assert Recalculation.objects.get(case=case).cause == RecalculationCause.INCOME
+        assert case.as_of == granted.active_from == ON
+
+        # A month no decision counted (after September) recalculates nothing.
+        with django_capture_on_commit_callbacks(execute=True):
+            incomes_changed(person_id=granted.person.pk, months=[date(2025, 10, 1)], key="x")
+        assert Case.objects.filter(trigger_kind=TriggerKind.RECALCULATION).count() == 1
+
+    def test_a_counted_income_that_changes_nothing_closes_the_recalculation(
+        self, granted, django_capture_on_commit_callbacks
+    ):
+        record = IncomeRecord.objects.filter(person=granted.person).earliest("month")
+        record.amount += 1  # a kopeck-level correction: the same outcome
+        record.save()
+        for _ in range(2):  # the same change told twice is worked once
+            with django_capture_on_commit_callbacks(execute=True):
+                incomes_changed(person_id=granted.person.pk, months=[record.month], key="fix-1")
+        case = Case.objects.get(trigger_kind=TriggerKind.RECALCULATION)
+        assert case.status == CaseStatus.CLOSED
+        assert Assignment.objects.get(pk=granted.pk).status == AssignmentStatus.ACTIVE
 
 
 @pytest.mark.django_db(transaction=True)
