@@ -3,16 +3,33 @@ the checker's approval and the sending to the bank, and the ledger."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from platform_core.api import ScopedQuerysetMixin
 from treasury.models import Accrual, LedgerEntry, Payment, PaymentBatch, Posting
 from treasury.services.bank import BankRefused, batch_approve, batch_send
+from treasury.services.reports import (
+    ReportFormat,
+    ReportInvalid,
+    ReportKind,
+    ReportTooLarge,
+    report_build,
+    report_csv,
+    report_file_name,
+    report_filter,
+    report_pdf,
+)
 
 
 class AccrualSerializer(serializers.ModelSerializer):
@@ -162,3 +179,97 @@ class LedgerEntryViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = LedgerEntry.objects.prefetch_related("postings__measure").order_by("-at", "-id")
     serializer_class = LedgerEntrySerializer
     filterset_fields = ["kind", "period"]
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    period = serializers.CharField(
+        required=False,
+        help_text=gettext_lazy(
+            "The month, YYYY-MM: of the payments (register, returns) or of the batches "
+            "(reconciliation). Needed by all but the overpayments and a batch's register."
+        ),
+    )
+    batch = serializers.CharField(
+        required=False, help_text=gettext_lazy("A batch's id (UUID): the register of one batch.")
+    )
+    region = serializers.CharField(
+        required=False, help_text=gettext_lazy("A region's code, e.g. 27.")
+    )
+    format = serializers.ChoiceField(
+        choices=ReportFormat.choices,
+        default=ReportFormat.CSV,
+        help_text=gettext_lazy("The file's format: csv (the default) or pdf."),
+    )
+
+
+class _ErrorsAsJson(BaseContentNegotiation):
+    """A report is a file; only an error is rendered, and always as JSON: `format` is the
+    report's parameter here, not DRF's override of the renderer."""
+
+    def select_parser(self, request, parsers):  # type: ignore[no-untyped-def]
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):  # type: ignore[no-untyped-def]
+        return renderers[0], renderers[0].media_type
+
+
+class TreasuryReportView(APIView):
+    """A treasury report over the caller's jurisdiction, as a CSV or PDF file."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _ErrorsAsJson
+
+    @extend_schema(
+        operation_id="treasury_report",
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                OpenApiParameter.PATH,
+                enum=ReportKind.values,
+                description="register, reconciliation, returns or overpayments.",
+            ),
+            ReportQuerySerializer,
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="UTF-8 with a byte order mark: headings, rows, a totals row.",
+            ),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="A wrong parameter: {parameter: [message]}; a PDF of more rows "
+                "than TREASURY_REPORT_PDF_MAX_ROWS is refused under `format`.",
+            ),
+        },
+    )
+    def get(self, request: Request, kind: str) -> HttpResponse:
+        """The payment register of a batch or a month, the reconciliation of a month's
+        batches with the bank (expected, credited, returned, awaiting), the payments
+        returned in a month, or the overpayments outstanding; the caller's rows only."""
+        query = ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        try:
+            spec = report_filter(
+                kind=kind,
+                period=params.get("period"),
+                batch=params.get("batch"),
+                region=params.get("region"),
+                user=request.user,
+            )
+            report = report_build(kind=kind, spec=spec, now=timezone.now(), user=request.user)
+            if params["format"] == ReportFormat.PDF:
+                answer: HttpResponse = HttpResponse(
+                    report_pdf(report), content_type="application/pdf"
+                )
+            else:
+                answer = StreamingHttpResponse(
+                    report_csv(report), content_type="text/csv; charset=utf-8"
+                )
+        except (ReportInvalid, ReportTooLarge) as exc:
+            raise serializers.ValidationError({exc.field: [str(exc.message)]}) from None
+        name = report_file_name(report, params["format"])
+        answer["Content-Disposition"] = f'attachment; filename="{name}"'
+        return answer

@@ -274,6 +274,8 @@ TREASURY_FIRST_PERIOD = env("TREASURY_FIRST_PERIOD", "2026-01-01")
 TREASURY_PAY_DAY = int(env("TREASURY_PAY_DAY", "20"))
 TREASURY_PAYROLL_DAY = int(env("TREASURY_PAYROLL_DAY", "15"))  # beat forms the month's batches
 TREASURY_FILES_DIR = Path(env("TREASURY_FILES_DIR", str(DATA_DIR / "payments")))
+# A report longer than this is refused as PDF (laid out in memory; CSV streams any length).
+TREASURY_REPORT_PDF_MAX_ROWS = int(env("TREASURY_REPORT_PDF_MAX_ROWS", "20000"))
 # The share of each payment an earlier overpayment may take back (the pension law's and the
 # Labour Code's general limit: 20 per cent); the rest of it waits for later payments.
 TREASURY_WITHHOLDING_PERCENT = Decimal(env("TREASURY_WITHHOLDING_PERCENT", "20"))
