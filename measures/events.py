@@ -10,6 +10,7 @@ from measures.services.cases import (
     assignments_end_on_moving,
     cases_data_arrived,
     cases_data_failed,
+    cases_for_correction,
     cases_for_life_event,
     life_event_consequences,
 )
@@ -44,6 +45,12 @@ def end_on_moving(event: Event) -> None:
 def recalculate_corrected(event: Event) -> None:
     """A life event was corrected: what its original granted is worked out again."""
     recalculations_for_correction(life_event_id=event.payload["life_event_id"], now=timezone.now())
+
+
+@subscribe("registries.life_event_corrected", name="measures.open_cases_corrected")
+def open_cases_corrected(event: Event) -> None:
+    """A life event was corrected: what its earlier versions gave nobody is tried again."""
+    cases_for_correction(life_event_id=event.payload["life_event_id"], now=timezone.now())
 
 
 @subscribe("registries.life_event_cancelled", name="measures.recalculate_cancelled")

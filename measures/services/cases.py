@@ -176,13 +176,36 @@ def cases_for_life_event(*, life_event_id: int, now: datetime) -> list[Case]:
     event = LifeEvent.objects.select_related("person").filter(pk=life_event_id).first()
     if event is None or event.status != LifeEventStatus.ACTIVE:
         return []
+    return _cases_triggered(event, trigger_key=life_event_trigger_key(event), now=now)
+
+
+def cases_for_correction(*, life_event_id: int, now: datetime) -> list[Case]:
+    """A life event was corrected: the measures its earlier versions gave nobody (no right
+    then, or not in force on the date it had) are tried again as of the corrected one, as
+    cases of the correction. What they gave is for recalculation."""
+    event = LifeEvent.objects.select_related("person").filter(pk=life_event_id).first()
+    if event is None or event.corrects_id is None or event.status != LifeEventStatus.ACTIVE:
+        return []
+    root_key = life_event_trigger_key(event)
+    given = (
+        Case.objects.filter(Q(trigger_key=root_key) | Q(trigger_key__startswith=f"{root_key}:"))
+        .exclude(status=CaseStatus.NO_RIGHT)
+        .values_list("measure_id", flat=True)
+    )
+    return _cases_triggered(
+        event, trigger_key=f"{root_key}:corrected:{event.pk}", now=now, skip=set(given)
+    )
+
+
+def _cases_triggered(
+    event: LifeEvent, *, trigger_key: str, now: datetime, skip: set[int] | None = None
+) -> list[Case]:
     subject = event.person
-    trigger_key = life_event_trigger_key(event)
     measures = measures_in_force(on=event.occurred_on, region_code=subject.region_id).filter(
         trigger_events__contains=[event.kind]
     )
     worked = []
-    for measure in measures.order_by("code"):
+    for measure in measures.exclude(pk__in=skip or ()).order_by("code"):
         for person in persons_concerned(measure=measure, person=subject):
             case, _created = case_open(
                 person=person,

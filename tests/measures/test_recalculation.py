@@ -261,6 +261,46 @@ def test_a_corrected_birth_date_recalculates_the_grant_with_an_overpayment(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_corrected_birth_date_grants_what_the_recorded_date_gave_no_right_to(client, mother):
+    measure = Measure.objects.get(code=BIRTH)
+    shipped = measure.rule_versions.get(status=RuleStatus.PUBLISHED)
+    shipped.valid_from = date(2026, 11, 1)  # no right for births before November
+    shipped.save(update_fields=["valid_from"])
+    RuleVersion.objects.create(
+        measure=measure,
+        version=shipped.version + 1,
+        status=RuleStatus.PUBLISHED,
+        eligibility="false",
+        valid_from=date(2020, 1, 1),
+        valid_to=date(2026, 10, 31),
+        published_at=timezone.now(),
+    )
+    born(client, mother, event_id="b-1", on="2026-10-20")
+    first = Case.objects.get(measure=measure)
+    assert first.status == CaseStatus.NO_RIGHT
+    assert not Assignment.objects.filter(measure=measure).exists()
+
+    zags = ExternalSystem.objects.get(code="zags-27")
+    correction = birth(
+        "b-1-fix",
+        person("Иванова", "Мария", "1994-03-02", snils=MOTHER_SNILS, sex="F"),
+        person("Иванов", "Пётр", "2026-11-02", sex="M"),  # born later than recorded
+        corrects_event_id="b-1",
+    )
+    for _ in range(2):  # repeated: nothing new
+        assert post(client, CIVIL, correction, zags).status_code == 202
+
+    again = Case.objects.exclude(pk=first.pk).get(measure=measure)
+    assert again.status == CaseStatus.DECIDED and again.as_of == date(2026, 11, 2)
+    assert again.trigger_key.startswith(f"{first.trigger_key}:corrected:")
+    granted = Assignment.objects.get(measure=measure)
+    assert (granted.person, granted.active_from) == (mother, date(2026, 11, 2))
+    # What the earlier version granted is recalculation's, not tried again.
+    others = Case.objects.exclude(measure=measure).exclude(status=CaseStatus.NO_RIGHT)
+    assert not others.filter(trigger_key__contains=":corrected:").exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_cancelled_birth_act_sends_the_grant_to_officers_to_revoke(
     client,
     mother,
