@@ -206,7 +206,7 @@ def _register(spec: ReportFilter, user: User | None) -> tuple[list[ReportColumn]
         ReportColumn(gettext_lazy("Measure"), "text", 76),
         ReportColumn(gettext_lazy("Channel"), "text", 48),
         ReportColumn(gettext_lazy("BIC"), "text", 42),
-        ReportColumn(gettext_lazy("Account"), "text", 88),
+        ReportColumn(gettext_lazy("Account or Mir card"), "text", 88),
         ReportColumn(gettext_lazy("Address"), "text", 68),
         ReportColumn(gettext_lazy("Amount, RUB"), "money", 54, summed=True),
         ReportColumn(gettext_lazy("Status"), "text", 51),
@@ -222,12 +222,26 @@ def _register(spec: ReportFilter, user: User | None) -> tuple[list[ReportColumn]
             "channel",
             "bic",
             "account",
+            "card",
             "address",
             "amount",
             "status",
         )
         for row in found.iterator(chunk_size=CHUNK):
-            (pid, name, snils, code, measure, channel, bic, account, address, amount, status) = row
+            (
+                pid,
+                name,
+                snils,
+                code,
+                measure,
+                channel,
+                bic,
+                account,
+                card,
+                address,
+                amount,
+                status,
+            ) = row
             yield (
                 str(pid),
                 name,
@@ -236,7 +250,7 @@ def _register(spec: ReportFilter, user: User | None) -> tuple[list[ReportColumn]
                 measure,
                 _channel_label(channel),
                 bic,
-                account,
+                account or card,
                 address,
                 amount,
                 _status_label(status),
