@@ -238,6 +238,35 @@ def payments_make(params: dict) -> tuple[int, int, int]:
         cursor.execute(
             """
             CREATE TEMP TABLE payroll_owed ON COMMIT DROP AS
+            WITH unpaid AS MATERIALIZED (
+                SELECT id, person_id, measure_id, assignment_id, period, amount
+                FROM treasury_accrual
+                WHERE payment_id IS NULL AND period <= %(period)s
+                UNION ALL
+                SELECT id, person_id, measure_id, assignment_id, period, amount
+                FROM payroll_new
+            ),
+            groups AS (
+                SELECT person_id, measure_id, max(assignment_id) AS assignment_id,
+                       sum(amount) AS total, bool_or(amount < 0) AS overpaid
+                FROM unpaid GROUP BY person_id, measure_id
+            ),
+            -- Where something was overpaid, netted per period first: a period corrected and
+            -- paid on new terms (a recalculation) owes only the difference.
+            debts AS (
+                SELECT person_id, measure_id,
+                       COALESCE(sum(net) FILTER (WHERE net > 0), 0) AS amount_due,
+                       COALESCE(-sum(net) FILTER (WHERE net < 0), 0) AS debt,
+                       max(debt_accrual_id) AS debt_accrual_id
+                FROM (
+                    SELECT u.person_id, u.measure_id, sum(u.amount) AS net,
+                           max(u.id) FILTER (WHERE u.amount < 0) AS debt_accrual_id
+                    FROM unpaid u JOIN groups g USING (person_id, measure_id)
+                    WHERE g.overpaid
+                    GROUP BY u.person_id, u.measure_id, u.period
+                ) periods
+                GROUP BY person_id, measure_id
+            )
             SELECT owed.assignment_id, owed.amount, owed.withheld, owed.debt - owed.withheld
                    AS carried, owed.debt_accrual_id, owed.person_id, owed.measure_id,
                    a.region_id, m.level AS source,
@@ -257,31 +286,15 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                 -- paid), within the legal share of the payment; the rest is carried on.
                 SELECT due.*, due.amount_due - due.withheld AS amount
                 FROM (
-                    SELECT by_period.*, LEAST(debt, round(amount_due * %(withholding)s, 2))
+                    SELECT balances.*, LEAST(debt, round(amount_due * %(withholding)s, 2))
                            AS withheld
                     FROM (
-                        SELECT person_id, measure_id, max(assignment_id) AS assignment_id,
-                               COALESCE(sum(net) FILTER (WHERE net > 0), 0) AS amount_due,
-                               COALESCE(-sum(net) FILTER (WHERE net < 0), 0) AS debt,
-                               max(debt_accrual_id) AS debt_accrual_id
-                        FROM (
-                            -- Netted per period first: a period corrected and paid on new
-                            -- terms (a recalculation) owes only the difference.
-                            SELECT person_id, measure_id, max(assignment_id) AS assignment_id,
-                                   sum(amount) AS net,
-                                   max(id) FILTER (WHERE amount < 0) AS debt_accrual_id
-                            FROM (
-                                SELECT id, person_id, measure_id, assignment_id, period, amount
-                                FROM treasury_accrual
-                                WHERE payment_id IS NULL AND period <= %(period)s
-                                UNION ALL
-                                SELECT id, person_id, measure_id, assignment_id, period, amount
-                                FROM payroll_new
-                            ) unpaid
-                            GROUP BY person_id, measure_id, period
-                        ) periods
-                        GROUP BY person_id, measure_id
-                    ) by_period
+                        SELECT g.person_id, g.measure_id, g.assignment_id,
+                               COALESCE(d.amount_due, g.total) AS amount_due,
+                               COALESCE(d.debt, 0) AS debt, d.debt_accrual_id
+                        FROM groups g
+                        LEFT JOIN debts d USING (person_id, measure_id)
+                    ) balances
                 ) due
                 WHERE due.amount_due > due.withheld
             ) owed
