@@ -6,7 +6,9 @@ the platform reads from where it stopped: `credited`, or `returned` with a reaso
 payment's accruals are owed again, the citizen is told to change their details
 (`treasury.payment_returned`), and the payroll pays them once the details changed. Every step
 is under the batch's or the cursor's row lock and writes the ledger: sending debits what is
-owed to recipients and credits the bank; a return reverses it.
+owed to recipients and credits the bank; a return reverses it. What was credited for days
+after a recipient's death is asked back (a recall), and a recall the bank makes reverses it
+too.
 """
 
 from __future__ import annotations
@@ -206,7 +208,8 @@ def batch_send(*, batch: PaymentBatch, now: datetime) -> PaymentBatch:
 
 def statements_apply(*, now: datetime) -> dict[str, int]:
     """Read the bank's statement from where the platform stopped and apply each item once:
-    credited, or returned (the accruals owed again, the ledger reversed, the citizen told)."""
+    credited, or returned (the accruals owed again, the ledger reversed, the citizen told), or
+    a recall's outcome (recalled: as a return, but nobody to tell; or refused)."""
     system = bank_system()
     counts = dict.fromkeys([*map(str, OUTCOMES), "ignored"], 0)
     while True:
