@@ -124,7 +124,16 @@ class PaymentBatchAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "recipient_name", "measure", "period", "amount", "channel", "status"]
+    list_display = [
+        "id",
+        "recipient_name",
+        "measure",
+        "period",
+        "amount",
+        "withheld",
+        "channel",
+        "status",
+    ]
     list_filter = ["status", "channel", "source", "period"]
     search_fields = ["recipient_name", "snils", "uuid"]
     list_select_related = ["measure"]
