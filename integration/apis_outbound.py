@@ -27,7 +27,7 @@ from integration.models import (
 )
 from integration.services import complaints, interagency, publication
 from integration.services.http import circuit_reset
-from platform_core.api import ScopedQuerysetMixin
+from platform_core.api import ScopedQuerysetMixin, TextKeyRelatedField
 from platform_core.errors import OutOfJurisdiction
 from platform_core.models import Region
 from platform_core.scoping import has_access, scope_queryset
@@ -143,7 +143,7 @@ class AskSerializer(serializers.Serializer):
         help_text="The officer's reference; `case:` is the pipeline's.",
     )
     purpose = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
+    region = TextKeyRelatedField(queryset=Region.objects.all(), required=False)
 
 
 class DataRequestViewSet(
@@ -213,7 +213,7 @@ class FileComplaintSerializer(serializers.Serializer):
     provider = serializers.SlugRelatedField(
         slug_field="code", queryset=ExternalSystem.objects.all(), required=False
     )
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
+    region = TextKeyRelatedField(queryset=Region.objects.all(), required=False)
 
 
 class ComplaintViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

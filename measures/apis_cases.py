@@ -20,7 +20,7 @@ from measures import selectors
 from measures.enums import Channel, DecisionOutcome
 from measures.models import Application, Assignment, Case, CaseEntry, Decision, Measure
 from measures.services import applications, cases
-from platform_core.api import ScopedQuerysetMixin
+from platform_core.api import CodeRelatedField, ScopedQuerysetMixin
 from platform_core.scoping import scope_queryset
 from platform_core.signing import signature_valid, signing_key
 from registries.models import Person
@@ -228,7 +228,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
 class NewApplicationSerializer(serializers.Serializer):
     person = serializers.IntegerField(help_text="For whom.")
     applicant = serializers.IntegerField(help_text="Who applies: the person or a representative.")
-    measure = serializers.SlugRelatedField(slug_field="code", queryset=Measure.objects.all())
+    measure = CodeRelatedField(slug_field="code", queryset=Measure.objects.all())
     channel = serializers.ChoiceField(choices=Channel.choices)
     answers = serializers.JSONField(required=False, default=dict)
     submit = serializers.BooleanField(default=True, help_text="Submit at once (else a draft).")

@@ -13,12 +13,31 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.rest_framework import FilterSet as RestFilterSet
+from rest_framework import serializers
 from rest_framework import status as http
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from platform_core.errors import DomainError
 from platform_core.scoping import scope_queryset
+
+
+class _TextKeyMixin:
+    """A reference by a text key: one PostgreSQL cannot hold (a NUL character) names no row,
+    and is refused as such instead of being looked up (the database would raise)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class TextKeyRelatedField(_TextKeyMixin, serializers.PrimaryKeyRelatedField):
+    """A row named by its text primary key (a region's code)."""
+
+
+class CodeRelatedField(_TextKeyMixin, serializers.SlugRelatedField):
+    """A row named by a text field of its own (a measure's code)."""
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -84,6 +84,10 @@ def test_bad_asks_name_what_is_wrong(client, officer_27, fns):
     ]
     assert not DataRequest.objects.exists() and not DataExchange.objects.exists()
 
+    # A region code PostgreSQL cannot hold (found by the API fuzzer: it was a 500).
+    answer = client.post(REQUESTS, {**BODY, "region": "\x00"}, content_type="application/json")
+    assert answer.status_code == 400 and list(answer.json()) == ["region"]
+
 
 def test_officers_stay_in_their_region(client, officer_27, officer_77, fns, region_77):
     client.force_login(officer_27)

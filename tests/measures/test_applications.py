@@ -131,3 +131,5 @@ def test_another_regions_person_cannot_be_applied_for(client, calendar, officer_
     answer = apply(client, mother)
     assert answer.status_code == 400 and "person" in answer.json()
     assert ON  # the families' reference date stays what the other tests use
+    answer = apply(client, mother, measure="federal\x00")  # no measure's code holds a NUL
+    assert answer.status_code == 400 and list(answer.json()) == ["measure"]
