@@ -49,6 +49,7 @@ demo: install
 		--agencies-url http://$(HOST):$(AGENCIES_PORT)/ --bank-url http://$(HOST):$(BANK_PORT)/ \
 		--register-url http://$(HOST):$(REGISTER_PORT)/
 	$(PY) manage.py load_measures
+	$(PY) manage.py load_portal_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 ## Lint, architecture contracts, migrations check, the whole test suite.

@@ -152,6 +152,7 @@ class CaseEntryKind(models.TextChoices):
     """What a line of a case's timeline records."""
 
     OPENED = "opened", _("Case opened")
+    APPLIED = "applied", _("Application received")
     STATUS = "status", _("Status changed")
     EVALUATED = "evaluated", _("Entitlement evaluated")
     DATA_REQUESTED = "data_requested", _("Data requested from another agency")

@@ -260,6 +260,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Социальное казна�
 # Notifications of citizens (contact_center). The citizen portal's root: links in
 # notifications point under it (an offer's one-click application: <root>/my/offers/<case>/).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000/portal")
+# The portal's demo login (pick a seeded citizen): the embedded demo's; off where citizens log
+# in through a real identity provider.
+PORTAL_DEMO_LOGIN = env_bool("PORTAL_DEMO_LOGIN", False)
 # The SMS gateway (docs/peers.md, "SMS gateway"); empty: SMS are skipped, with the reason.
 # Requests are signed with its secret as every peer call is.
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")

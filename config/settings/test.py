@@ -17,3 +17,5 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_social_t
 
 # Emulated peers of other agencies (never in production settings).
 INSTALLED_APPS = [*INSTALLED_APPS, "emulators"]  # noqa: F405
+
+PORTAL_DEMO_LOGIN = True

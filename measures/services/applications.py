@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from measures.enums import ApplicationStatus, CaseStatus, Outcome, TriggerKind
+from measures.enums import ApplicationStatus, CaseEntryKind, CaseStatus, Outcome, TriggerKind
 from measures.models import Application, Case, Measure
 from measures.selectors import measures_in_force
 from measures.services.cases import (
+    case_entry_add,
     case_evaluate,
     case_lock,
     case_move,
@@ -140,6 +141,9 @@ def application_submit(*, application: Application, now: datetime) -> Applicatio
             locked.case = offered
             locked.save(update_fields=["status", "submitted_at", "case"])
             case = case_lock(offered.pk, allowed=[CaseStatus.OFFERED])
+            case_entry_add(  # the timeline says on which channel the citizen answered
+                case, CaseEntryKind.APPLIED, now=now, channel=locked.channel
+            )
             evaluated = case_evaluate(case)
             if evaluated is not None and evaluated.outcome.outcome == Outcome.ELIGIBLE:
                 decision_take(case=case, evaluated=evaluated, automatic=True, now=now)

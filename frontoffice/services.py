@@ -1,0 +1,107 @@
+"""What a citizen does on the portal: log in, apply in one click, change their bank details.
+Each checks that the citizen may act for the person (themselves or whom they represent)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from frontoffice.models import CitizenAccount
+from frontoffice.selectors import persons_represented
+from measures.enums import CaseStatus, Channel
+from measures.models import Application, Case
+from measures.services.applications import application_create, application_submit
+from platform_core.enums import Role
+from platform_core.errors import Conflict, DomainError
+from registries.models import Person
+from registries.services.persons import person_update
+
+BANK_FIELDS = ("bank_bic", "bank_account", "bank_card")
+LOGIN_ATTEMPTS = 10  # per address and minute
+LOGIN_WINDOW_S = 60
+
+
+class NotYours(DomainError):
+    """The person is neither the citizen nor someone they represent: as if it did not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class TooManyLogins(DomainError):
+    status = 429
+    code = "too_many_logins"
+
+
+def citizen_account_for(person: Person, *, demo: bool = False) -> CitizenAccount:
+    """The portal login of a person of the registry (made once)."""
+    existing = CitizenAccount.objects.filter(person=person).select_related("user").first()
+    if existing is not None:
+        if demo and not existing.demo:
+            existing.demo = True
+            existing.save(update_fields=["demo"])
+        return existing
+    with transaction.atomic():
+        user = get_user_model().objects.create(
+            username=f"citizen-{person.pk}",
+            role=Role.CITIZEN,
+            last_name=person.last_name,
+            first_name=person.first_name,
+            patronymic=person.patronymic,
+        )
+        user.set_unusable_password()  # they come through the identity provider (or the demo)
+        user.save(update_fields=["password"])
+        return CitizenAccount.objects.create(user=user, person=person, demo=demo)
+
+
+def login_attempt_count(address: str) -> None:
+    """Count a login attempt from an address; raises TooManyLogins past the limit."""
+    key = f"portal-login:{address}"
+    if cache.add(key, 1, LOGIN_WINDOW_S):
+        return
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.add(key, 1, LOGIN_WINDOW_S)
+        return
+    if attempts > LOGIN_ATTEMPTS:
+        raise TooManyLogins(_("Too many login attempts: try again in a minute."))
+
+
+def person_for(citizen: Person, person_id: Any, *, on: Any) -> Person:
+    """The person a citizen names, if they may act for them; raises NotYours."""
+    for person in persons_represented(citizen, on=on):
+        if str(person.pk) == str(person_id):
+            return person
+    raise NotYours(_("Not found."))
+
+
+def offer_accept(*, citizen: Person, case: Case, now: datetime) -> Application:
+    """Apply in one click for a measure offered to the citizen or to whom they represent: the
+    application joins the offer's case, which is decided at once."""
+    person = person_for(citizen, case.person_id, on=now.date())
+    if case.status != CaseStatus.OFFERED:  # answered before (a second click): nothing twice
+        raise Conflict(
+            _("This offer is no longer open: %(status)s.") % {"status": case.get_status_display()}
+        )
+    application = application_create(
+        person=person, applicant=citizen, measure=case.measure, channel=Channel.PORTAL, now=now
+    )
+    return application_submit(application=application, now=now)
+
+
+def bank_details_change(*, citizen: Person, person: Person, changes: dict[str, str]) -> Person:
+    """Change the bank details (BIC and account, Mir card) of the citizen or of whom they
+    represent. Raises ValidationError naming the field, or NotYours."""
+    allowed = person_for(citizen, person.pk, on=datetime.now().date())
+    return person_update(
+        person=allowed,
+        actor=None,  # a citizen is no staff: their right is checked above
+        changes={name: changes.get(name, "").strip() for name in BANK_FIELDS},
+        reason=f"portal: citizen {citizen.pk}",
+    )

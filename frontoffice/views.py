@@ -1,0 +1,282 @@
+"""The citizen portal (server-rendered, Russian first): my rights, my cases, my payments, my
+bank details, my inbox; acting for a ward. Every object is looked up among the persons the
+citizen may act for, so an id of anyone else's is a 404 (frontoffice.selectors)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from frontoffice.models import CitizenAccount
+from frontoffice.selectors import (
+    assignments_of,
+    cases_of,
+    inbox_of,
+    offers_of,
+    payments_of,
+    persons_represented,
+)
+from frontoffice.services import (
+    BANK_FIELDS,
+    NotYours,
+    TooManyLogins,
+    bank_details_change,
+    login_attempt_count,
+    offer_accept,
+    person_for,
+)
+from measures.enums import CaseEntryKind, CaseStatus, Channel
+from measures.models import Case
+from measures.rules.plain import explanation_plain
+from platform_core.errors import DomainError
+from registries.models import Person
+from treasury.enums import PaymentStatus
+
+ACTING = "portal_acting_for"
+
+
+@dataclass
+class Portal:
+    citizen: Person
+    acting: Person
+    persons: list[Person]
+
+
+def citizen_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of a logged-in citizen: `request.portal` says who they are and for whom they
+    act (themselves unless they switched to a ward)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        account = getattr(request.user, "citizen", None) if request.user.is_authenticated else None
+        if account is None:
+            return redirect_to_login(request.get_full_path(), "frontoffice:login")
+        citizen = account.person
+        with timezone.override(ZoneInfo(citizen.region.timezone)):  # the citizen's own time
+            persons = persons_represented(citizen, on=timezone.localdate())
+            acting = next((p for p in persons if p.pk == request.session.get(ACTING)), citizen)
+            request.portal = Portal(citizen=citizen, acting=acting, persons=persons)  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200):  # type: ignore[no-untyped-def]
+    return render(
+        request, f"frontoffice/{template}", {"portal": request.portal, **context}, status=status
+    )
+
+
+def _case_of(request: HttpRequest, case_id: int) -> Case:
+    """A case of someone the citizen may act for; anyone else's is as if it did not exist."""
+    case = get_object_or_404(
+        Case.objects.select_related("measure", "person"),
+        pk=case_id,
+        person__in=[p.pk for p in request.portal.persons],  # type: ignore[attr-defined]
+    )
+    request.portal.acting = case.person  # type: ignore[attr-defined]
+    request.session[ACTING] = case.person_id
+    return case
+
+
+def _explained(case: Case) -> dict[str, Any] | None:
+    """The case's explanation in plain words: its decision's, else its last evaluation's."""
+    decision = getattr(case, "decision", None)
+    if decision is not None:
+        return explanation_plain(decision.explanation)
+    entry = case.entries.filter(kind=CaseEntryKind.EVALUATED).order_by("-at").first()
+    return explanation_plain(entry.data) if entry else None
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """The demo login (embedded mode): pick a seeded citizen. A real deployment logs citizens
+    in through its identity provider instead."""
+    if not settings.PORTAL_DEMO_LOGIN:
+        raise Http404
+    accounts = CitizenAccount.objects.filter(demo=True).select_related("person")
+    error = ""
+    if request.method == "POST":
+        try:
+            login_attempt_count(request.META.get("REMOTE_ADDR", ""))
+        except TooManyLogins as exc:
+            return render(
+                request,
+                "frontoffice/login.html",
+                {"accounts": accounts, "error": exc.message},
+                status=429,
+            )
+        account = accounts.filter(pk=request.POST.get("account") or 0).first()
+        if account is None:
+            error = _("Choose whom to log in as.")
+        else:
+            # A new session key: no fixation.
+            login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(request.POST.get("next") or "frontoffice:rights")
+    return render(
+        request,
+        "frontoffice/login.html",
+        {"accounts": accounts, "error": error, "next": request.GET.get("next", "")},
+        status=400 if error else 200,
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("frontoffice:login")
+
+
+@citizen_view
+@require_POST
+def act_as(request: HttpRequest) -> HttpResponse:
+    """Switch to a ward (or back to oneself)."""
+    try:
+        person = person_for(
+            request.portal.citizen,  # type: ignore[attr-defined]
+            request.POST.get("person"),
+            on=timezone.localdate(),
+        )
+    except NotYours:
+        raise Http404 from None
+    request.session[ACTING] = person.pk
+    return redirect("frontoffice:rights")
+
+
+@citizen_view
+def rights(request: HttpRequest) -> HttpResponse:
+    """My rights: what was found for me and waits for my consent, what I receive, what was
+    refused and why."""
+    acting = request.portal.acting  # type: ignore[attr-defined]
+    offers = [(case, _explained(case)) for case in offers_of(acting)]
+    refused = [
+        (case, _explained(case))
+        for case in cases_of(acting).filter(decision__outcome="refuse")[:10]
+    ]
+    return _page(
+        request,
+        "rights.html",
+        {
+            "offers": offers,
+            "assignments": assignments_of(acting)[:50],
+            "refused": refused,
+        },
+    )
+
+
+@citizen_view
+@require_http_methods(["GET", "POST"])
+def offer(request: HttpRequest, case_id: int) -> HttpResponse:
+    """An offer with its explanation, and the one-click application."""
+    case = _case_of(request, case_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            offer_accept(
+                citizen=request.portal.citizen,  # type: ignore[attr-defined]
+                case=case,
+                now=timezone.now(),
+            )
+        except DomainError as exc:
+            error = str(exc.message)
+        else:
+            return redirect("frontoffice:case", case_id=case.pk)
+    return _page(
+        request,
+        "offer.html",
+        {
+            "case": case,
+            "explained": _explained(case),
+            "error": error,
+            "open": case.status == CaseStatus.OFFERED,
+        },
+        status=409 if error else 200,
+    )
+
+
+@citizen_view
+def cases(request: HttpRequest) -> HttpResponse:
+    return _page(request, "cases.html", {"cases": cases_of(request.portal.acting)[:100]})  # type: ignore[attr-defined]
+
+
+@citizen_view
+def case(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A case with its timeline across channels."""
+    found = _case_of(request, case_id)
+    entries = [
+        {
+            "at": entry.at,
+            "what": entry.get_kind_display(),
+            "status": CaseStatus(entry.to_status).label if entry.to_status else "",
+            "text": entry.text,
+            "channel": Channel(entry.channel).label if entry.channel else "",
+        }
+        for entry in found.entries.order_by("at", "pk")
+    ]
+    return _page(
+        request,
+        "case.html",
+        {
+            "case": found,
+            "entries": entries,
+            "explained": _explained(found),
+            "decision": getattr(found, "decision", None),
+        },
+    )
+
+
+@citizen_view
+def payments(request: HttpRequest) -> HttpResponse:
+    found = payments_of(request.portal.acting)[:200]  # type: ignore[attr-defined]
+    returned = any(p.status == PaymentStatus.RETURNED for p in found)
+    return _page(request, "payments.html", {"payments": found, "returned": returned})
+
+
+@citizen_view
+@require_http_methods(["GET", "POST"])
+def details(request: HttpRequest) -> HttpResponse:
+    """Bank details: BIC and account, or a Mir card, each checked (control key, Luhn)."""
+    acting = request.portal.acting  # type: ignore[attr-defined]
+    values = {name: getattr(acting, name) for name in BANK_FIELDS}
+    errors: dict[str, list[str]] = {}
+    saved = False
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in BANK_FIELDS}
+        try:
+            bank_details_change(
+                citizen=request.portal.citizen,  # type: ignore[attr-defined]
+                person=acting,
+                changes=values,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            saved = True
+    return _page(
+        request,
+        "details.html",
+        {"values": values, "errors": errors, "saved": saved},
+        status=400 if errors else 200,
+    )
+
+
+@citizen_view
+def inbox(request: HttpRequest) -> HttpResponse:
+    found = list(inbox_of(request.portal.acting)[:100])  # type: ignore[attr-defined]
+    unread = [n.pk for n in found if n.read_at is None]
+    if unread:
+        type(found[0]).objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return _page(request, "inbox.html", {"notifications": found, "unread": set(unread)})
