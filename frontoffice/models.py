@@ -38,3 +38,51 @@ class CitizenAccount(models.Model):
 
     def __str__(self) -> str:
         return str(self.person)
+
+
+class CertificateKind(models.TextChoices):
+    ASSIGNMENTS = "assignments", _("Measures assigned and their amounts")
+    PAYMENTS = "payments", _("Payments over a period")
+
+
+class Certificate(models.Model):
+    """A certificate (справка) a citizen asked for: what it said, kept as issued, and the code
+    anyone it is shown to checks it by on the public check page."""
+
+    code = models.CharField(_("check code"), max_length=14, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=CertificateKind.choices)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="certificates", verbose_name=_("person")
+    )
+    issued_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued to"),
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    period_from = models.DateField(_("period from"), null=True, blank=True)
+    period_to = models.DateField(_("period to"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8)
+    # As issued: the headings, the rows and the totals, in the language it was issued in.
+    content = models.JSONField(_("content"))
+
+    jurisdiction = Jurisdiction(region="person__region", municipality="person__municipality")
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=CertificateKind.values), name="certificate_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_from__isnull=True)
+                | models.Q(period_to__gte=models.F("period_from")),
+                name="certificate_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.kind}"

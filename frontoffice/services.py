@@ -22,8 +22,8 @@ from registries.models import Person
 from registries.services.persons import person_update
 
 BANK_FIELDS = ("bank_bic", "bank_account", "bank_card")
-LOGIN_ATTEMPTS = 10  # per address and minute
-LOGIN_WINDOW_S = 60
+ATTEMPTS = 10  # logins (or certificate checks) per address and minute
+ATTEMPTS_WINDOW_S = 60
 
 
 class NotYours(DomainError):
@@ -33,7 +33,7 @@ class NotYours(DomainError):
     code = "not_found"
 
 
-class TooManyLogins(DomainError):
+class TooManyAttempts(DomainError):
     status = 429
     code = "too_many_logins"
 
@@ -59,18 +59,19 @@ def citizen_account_for(person: Person, *, demo: bool = False) -> CitizenAccount
         return CitizenAccount.objects.create(user=user, person=person, demo=demo)
 
 
-def login_attempt_count(address: str) -> None:
-    """Count a login attempt from an address; raises TooManyLogins past the limit."""
-    key = f"portal-login:{address}"
-    if cache.add(key, 1, LOGIN_WINDOW_S):
+def attempt_count(address: str) -> None:
+    """Count an attempt (a login, a certificate check) from an address; raises
+    TooManyAttempts past the limit."""
+    key = f"portal-attempts:{address}"
+    if cache.add(key, 1, ATTEMPTS_WINDOW_S):
         return
     try:
         attempts = cache.incr(key)
     except ValueError:  # expired between the two calls
-        cache.add(key, 1, LOGIN_WINDOW_S)
+        cache.add(key, 1, ATTEMPTS_WINDOW_S)
         return
-    if attempts > LOGIN_ATTEMPTS:
-        raise TooManyLogins(_("Too many login attempts: try again in a minute."))
+    if attempts > ATTEMPTS:
+        raise TooManyAttempts(_("Too many attempts: try again in a minute."))
 
 
 def person_for(citizen: Person, person_id: Any, *, on: Any) -> Person:

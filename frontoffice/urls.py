@@ -17,4 +17,7 @@ urlpatterns = [
     path("my/payments/", views.payments, name="payments"),
     path("my/details/", views.details, name="details"),
     path("my/inbox/", views.inbox, name="inbox"),
+    path("my/certificates/", views.certificates, name="certificates"),
+    path("my/certificates/<str:code>.pdf", views.certificate_pdf_view, name="certificate_pdf"),
+    path("check/", views.certificate_check, name="check"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from frontoffice.models import CitizenAccount
+from frontoffice.certificates import (
+    CertificateInvalid,
+    certificate_issue,
+    certificate_pdf,
+    holder_initials,
+)
+from frontoffice.models import Certificate, CertificateKind, CitizenAccount
 from frontoffice.selectors import (
     assignments_of,
     cases_of,
@@ -32,9 +39,9 @@ from frontoffice.selectors import (
 from frontoffice.services import (
     BANK_FIELDS,
     NotYours,
-    TooManyLogins,
+    TooManyAttempts,
+    attempt_count,
     bank_details_change,
-    login_attempt_count,
     offer_accept,
     person_for,
 )
@@ -111,8 +118,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            login_attempt_count(request.META.get("REMOTE_ADDR", ""))
-        except TooManyLogins as exc:
+            attempt_count(request.META.get("REMOTE_ADDR", ""))
+        except TooManyAttempts as exc:
             return render(
                 request,
                 "frontoffice/login.html",
@@ -280,3 +287,78 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if unread:
         type(found[0]).objects.filter(pk__in=unread).update(read_at=timezone.now())
     return _page(request, "inbox.html", {"notifications": found, "unread": set(unread)})
+
+
+@citizen_view
+@require_http_methods(["GET", "POST"])
+def certificates(request: HttpRequest) -> HttpResponse:
+    """Certificates on demand: issued as a PDF with a check code; the ones issued before."""
+    acting = request.portal.acting  # type: ignore[attr-defined]
+    errors: dict[str, str] = {}
+    form = {"kind": request.POST.get("kind", ""), "period_from": "", "period_to": ""}
+    if request.method == "POST":
+        days: dict[str, date | None] = {}
+        for name in ("period_from", "period_to"):
+            form[name] = request.POST.get(name, "").strip()
+            try:
+                days[name] = date.fromisoformat(form[name]) if form[name] else None
+            except ValueError:
+                errors[name] = _("Enter a date as YYYY-MM-DD.")
+        if not errors:
+            try:
+                issued = certificate_issue(
+                    person=acting,
+                    kind=form["kind"],
+                    user=request.user,
+                    now=timezone.now(),
+                    **days,
+                )
+            except CertificateInvalid as exc:
+                errors[exc.field or "kind"] = str(exc.message)
+            else:
+                return redirect("frontoffice:certificate_pdf", code=issued.code)
+    issued_before = Certificate.objects.filter(person=acting).order_by("-issued_at")[:50]
+    return _page(
+        request,
+        "certificates.html",
+        {"form": form, "errors": errors, "issued": issued_before, "kinds": CertificateKind.choices},
+        status=400 if errors else 200,
+    )
+
+
+@citizen_view
+def certificate_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
+    """A certificate's PDF, for the citizen it was issued for (or their representative)."""
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("person"),
+        code=code,
+        person__in=[p.pk for p in request.portal.persons],  # type: ignore[attr-defined]
+    )
+    response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.code}.pdf"'
+    return response
+
+
+@require_http_methods(["GET"])
+def certificate_check(request: HttpRequest) -> HttpResponse:
+    """The public check of a certificate by its code: what it says, its holder's initials,
+    when it was issued; a wrong code is told so, and tries are limited."""
+    code = request.GET.get("code", "").strip().upper()
+    found = None
+    if code:
+        try:
+            attempt_count(f"check:{request.META.get('REMOTE_ADDR', '')}")
+        except TooManyAttempts as exc:
+            return render(request, "frontoffice/check.html", {"error": exc.message}, status=429)
+        found = Certificate.objects.select_related("person").filter(code=code).first()
+    return render(
+        request,
+        "frontoffice/check.html",
+        {
+            "code": code,
+            "certificate": found,
+            "holder": holder_initials(found.person) if found else "",
+            "kind": CertificateKind(found.kind).label if found else "",
+        },
+        status=404 if code and found is None else 200,
+    )

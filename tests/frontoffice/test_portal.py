@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone, translation
 
 from frontoffice.models import CitizenAccount
-from frontoffice.services import LOGIN_ATTEMPTS, citizen_account_for
+from frontoffice.services import ATTEMPTS, citizen_account_for
 from measures.enums import CaseStatus, DecisionOutcome, TriggerKind
 from measures.models import Application, Assignment, Case, Measure
 from measures.services.cases import case_open, case_work
@@ -107,7 +107,7 @@ def test_login_rotates_the_session_and_is_rate_limited(client, offered):
     logged_in(client, offered.person)
     assert client.cookies["sessionid"].value != "fixated-by-an-attacker"
     client.post("/portal/logout/")
-    for _ in range(LOGIN_ATTEMPTS - 1):
+    for _ in range(ATTEMPTS - 1):
         client.post("/portal/login/", {"account": 0})
     assert client.post("/portal/login/", {"account": 0}).status_code == 429
 
@@ -201,3 +201,57 @@ def test_every_page_shows_the_citizens_own_payments_and_inbox(
     inbox = pages["/portal/my/inbox/"].content.decode()
     assert "badge" in inbox  # the decision's notification, new
     assert "badge" not in client.get("/portal/my/inbox/").content.decode()  # now read
+
+
+def test_certificates_are_real_pdfs_checked_by_their_code(
+    client, loaded_catalogue, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    from frontoffice.models import Certificate
+    from tests.treasury.test_payroll import NOW, granted
+    from treasury.enums import PaymentStatus
+    from treasury.models import Payment
+    from treasury.services.payroll import payroll_run
+
+    settings.TREASURY_FIRST_PERIOD = "2025-01-01"
+    settings.TREASURY_FILES_DIR = tmp_path
+    assignment = granted()
+    payroll_run(period=date(2025, 10, 1), now=NOW)  # paid on 20 October: 19,000
+    Payment.objects.update(status=PaymentStatus.CREDITED)
+    logged_in(client, assignment.person)
+
+    wrong = client.post(
+        "/portal/my/certificates/",
+        {"kind": "payments", "period_from": "2025-12-31", "period_to": "2025-01-01"},
+    )
+    assert wrong.status_code == 400 and 'id="period_to-error"' in wrong.content.decode()
+    wrong = client.post("/portal/my/certificates/", {"kind": "payments", "period_from": "1.1.25"})
+    assert wrong.status_code == 400 and 'id="period_from-error"' in wrong.content.decode()
+    assert not Certificate.objects.exists()
+
+    answer = client.post(
+        "/portal/my/certificates/",
+        {"kind": "payments", "period_from": "2025-01-01", "period_to": "2025-12-31"},
+    )
+    assert answer.status_code == 302
+    certificate = Certificate.objects.get()
+    pdf = client.get(answer["Location"])
+    assert pdf["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Получатель" in text and certificate.code in text
+    assert "19 000,00" in text.replace("\xa0", " ")
+
+    client.post("/portal/logout/")
+    check = client.get("/portal/check/", {"code": certificate.code.lower()})
+    assert check.status_code == 200
+    page = check.content.decode()
+    assert "Получатель В. А." in page or "Получатель" in page
+    assert assignment.person.first_name not in page  # initials only, for anyone with the code
+    assert client.get("/portal/check/", {"code": "AAAA-BBBB-CCCC"}).status_code == 404
+
+    stranger = person(date(1985, 6, 1), "F", last_name="Посторонняя")
+    logged_in(client, stranger)
+    assert client.get(f"/portal/my/certificates/{certificate.code}.pdf").status_code == 404
