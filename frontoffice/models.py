@@ -86,3 +86,70 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.kind}"
+
+
+class AppealKind(models.TextChoices):
+    APPEAL = "appeal", _("Appeal against a decision")
+    COMPLAINT = "complaint", _("Complaint")
+    QUESTION = "question", _("Question")
+
+
+class AppealStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    IN_WORK = "in_work", _("Being considered")
+    ANSWERED = "answered", _("Answered")
+
+
+class Appeal(models.Model):
+    """An appeal, complaint or question a citizen sent from the portal: it reaches the staff
+    of the person's region (admin), who answer it; the citizen follows it on the portal."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="appeals", verbose_name=_("person")
+    )
+    filed_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("filed by")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=AppealKind.choices)
+    case = models.ForeignKey(
+        "measures.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("case"),
+    )
+    text = models.TextField(_("text"), max_length=5000)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.SUBMITTED
+    )
+    answer = models.TextField(_("answer"), blank=True, max_length=5000)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    created_at = models.DateTimeField(_("filed at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    jurisdiction = Jurisdiction(region="person__region", municipality="person__municipality")
+
+    class Meta:
+        verbose_name = _("citizen's appeal")
+        verbose_name_plural = _("citizens' appeals")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=AppealStatus.values), name="appeal_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="answered") | ~models.Q(answer=""),
+                name="appeal_answered_has_answer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk}"

@@ -8,10 +8,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from frontoffice.models import CitizenAccount
+from frontoffice.models import Appeal, AppealKind, AppealStatus, CitizenAccount
 from frontoffice.selectors import persons_represented
 from measures.enums import CaseStatus, Channel
 from measures.models import Application, Case
@@ -106,3 +107,45 @@ def bank_details_change(*, citizen: Person, person: Person, changes: dict[str, s
         changes={name: changes.get(name, "").strip() for name in BANK_FIELDS},
         reason=f"portal: citizen {citizen.pk}",
     )
+
+
+APPEAL_MAX = 5000
+
+
+def appeal_file(
+    *, citizen: Person, person: Person, kind: str, text: str, case: Any, now: datetime
+) -> Appeal:
+    """File an appeal, complaint or question for the citizen or whom they represent; a case
+    named must be that person's. Raises ValidationError naming the field, or NotYours."""
+    allowed = person_for(citizen, person.pk, on=now.date())
+    errors = {}
+    if kind not in AppealKind.values:
+        errors["kind"] = _("Choose what you are sending.")
+    if not text.strip():
+        errors["text"] = _("Write what it is about.")
+    elif len(text) > APPEAL_MAX:
+        errors["text"] = _("At most %(max)d characters.") % {"max": APPEAL_MAX}
+    if case is not None and case.person_id != allowed.pk:
+        errors["case"] = _("Choose one of your cases.")
+    if errors:
+        raise ValidationError(errors)
+    return Appeal.objects.create(
+        person=allowed, filed_by=citizen, kind=kind, text=text.strip(), case=case, created_at=now
+    )
+
+
+def appeal_answer(*, appeal: Appeal, answer: str, officer: Any, now: datetime) -> Appeal:
+    """Answer an appeal (staff, in the admin): once, under its row lock; the citizen sees it
+    on the portal. Raises ValidationError, or Conflict if answered already."""
+    if not answer.strip():
+        raise ValidationError({"answer": _("Write the answer.")})
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if locked.status == AppealStatus.ANSWERED:
+            raise Conflict(_("This appeal is answered already."))
+        locked.answer = answer.strip()
+        locked.status = AppealStatus.ANSWERED
+        locked.answered_by = officer
+        locked.answered_at = now
+        locked.save(update_fields=["answer", "status", "answered_by", "answered_at"])
+    return locked

@@ -19,5 +19,6 @@ urlpatterns = [
     path("my/inbox/", views.inbox, name="inbox"),
     path("my/certificates/", views.certificates, name="certificates"),
     path("my/certificates/<str:code>.pdf", views.certificate_pdf_view, name="certificate_pdf"),
+    path("my/appeals/", views.appeals, name="appeals"),
     path("check/", views.certificate_check, name="check"),
 ]

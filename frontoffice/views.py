@@ -27,7 +27,13 @@ from frontoffice.certificates import (
     certificate_pdf,
     holder_initials,
 )
-from frontoffice.models import Certificate, CertificateKind, CitizenAccount
+from frontoffice.models import (
+    Appeal,
+    AppealKind,
+    Certificate,
+    CertificateKind,
+    CitizenAccount,
+)
 from frontoffice.selectors import (
     assignments_of,
     cases_of,
@@ -40,6 +46,7 @@ from frontoffice.services import (
     BANK_FIELDS,
     NotYours,
     TooManyAttempts,
+    appeal_file,
     attempt_count,
     bank_details_change,
     offer_accept,
@@ -361,4 +368,53 @@ def certificate_check(request: HttpRequest) -> HttpResponse:
             "kind": CertificateKind(found.kind).label if found else "",
         },
         status=404 if code and found is None else 200,
+    )
+
+
+@citizen_view
+@require_http_methods(["GET", "POST"])
+def appeals(request: HttpRequest) -> HttpResponse:
+    """Appeals, complaints and questions: sent to the staff, followed here with the answer."""
+    acting = request.portal.acting  # type: ignore[attr-defined]
+    form = {
+        "kind": request.POST.get("kind", ""),
+        "text": request.POST.get("text", ""),
+        "case": request.POST.get("case", request.GET.get("case", "")),
+    }
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        case = None
+        if form["case"]:
+            case = (
+                cases_of(acting)
+                .filter(pk=int(form["case"]) if form["case"].isdigit() else 0)
+                .first()
+            )
+            if case is None:
+                errors["case"] = [_("Choose one of your cases.")]
+        if not errors:
+            try:
+                appeal_file(
+                    citizen=request.portal.citizen,  # type: ignore[attr-defined]
+                    person=acting,
+                    kind=form["kind"],
+                    text=form["text"],
+                    case=case,
+                    now=timezone.now(),
+                )
+            except ValidationError as exc:
+                errors = exc.message_dict
+            else:
+                return redirect("frontoffice:appeals")
+    return _page(
+        request,
+        "appeals.html",
+        {
+            "form": form,
+            "errors": errors,
+            "kinds": AppealKind.choices,
+            "cases": cases_of(acting)[:100],
+            "appeals": Appeal.objects.filter(person=acting).select_related("case__measure")[:100],
+        },
+        status=400 if errors else 200,
     )

@@ -66,6 +66,8 @@ TREASURY = [
 ]
 # What citizens were told, on which channel, and how the sending went.
 NOTIFICATIONS = ["contact_center.notification"]
+# What citizens sent from the portal (answered by staff), and what it issued them.
+PORTAL = ["frontoffice.appeal", "frontoffice.citizenaccount", "frontoffice.certificate"]
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.OFFICER: {
@@ -79,7 +81,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "integration.datacomplaint": ("view", "add"),
         # Cases change only through their services (API), never by editing rows.
         **{m: ("view",) for m in CASES + TREASURY},
-        **{m: ("view",) for m in NOTIFICATIONS},
+        **{m: ("view",) for m in NOTIFICATIONS + PORTAL},
+        "frontoffice.appeal": ("view", "change"),  # officers answer citizens' appeals
     },
     Role.SUPERVISOR: {
         **{m: ("view", "add", "change", "delete") for m in PERSONAL_DATA},
@@ -90,7 +93,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "integration.datarequest": ("view",),
         "integration.datacomplaint": ("view", "add"),
         **{m: ("view", "change") for m in CASES},
-        **{m: ("view",) for m in NOTIFICATIONS + TREASURY},
+        **{m: ("view",) for m in NOTIFICATIONS + TREASURY + PORTAL},
+        "frontoffice.appeal": ("view", "change"),
         # Supervisors approve and send payment batches (admin actions; maker-checker).
         "treasury.paymentbatch": ("view", "change"),
         "treasury.budgetlimit": ("view", "add", "change"),
@@ -103,7 +107,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view",) for m in REFERENCE_DATA},
     },
     Role.CONTACT_CENTRE: {
-        **{m: ("view",) for m in PERSONAL_DATA + CASES + NOTIFICATIONS},
+        **{m: ("view",) for m in PERSONAL_DATA + CASES + NOTIFICATIONS + PORTAL},
         **{m: ("view",) for m in REFERENCE_DATA},
     },
     Role.REFERENCE_EDITOR: {
@@ -128,6 +132,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             + CASES
             + NOTIFICATIONS
             + TREASURY
+            + PORTAL
         },
         "platform_core.personalfileview": ("view",),
         "platform_core.organisation": ("view",),

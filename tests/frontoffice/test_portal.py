@@ -255,3 +255,42 @@ def test_certificates_are_real_pdfs_checked_by_their_code(
     stranger = person(date(1985, 6, 1), "F", last_name="Посторонняя")
     logged_in(client, stranger)
     assert client.get(f"/portal/my/certificates/{certificate.code}.pdf").status_code == 404
+
+
+def test_an_appeal_reaches_the_regions_staff_and_the_answer_comes_back(
+    client, offered, officer_27, officer_77
+):
+    from frontoffice.models import Appeal, AppealStatus
+
+    mother = offered.person
+    logged_in(client, mother)
+    wrong = client.post("/portal/my/appeals/", {"kind": "appeal", "text": "  "})
+    assert wrong.status_code == 400 and 'id="text-error"' in wrong.content.decode()
+    stranger_case = client.post(
+        "/portal/my/appeals/", {"kind": "appeal", "text": "Не согласна", "case": "999999"}
+    )
+    assert stranger_case.status_code == 400 and 'id="case-error"' in stranger_case.content.decode()
+    assert not Appeal.objects.exists()
+    sent = client.post(
+        "/portal/my/appeals/",
+        {"kind": "complaint", "text": "Почему так долго?", "case": str(offered.pk)},
+    )
+    assert sent.status_code == 302
+    appeal = Appeal.objects.get()
+    assert (appeal.person, appeal.case, appeal.status) == (mother, offered, "submitted")
+
+    client.force_login(officer_77)  # another region's officer sees nothing of it
+    assert "Почему так долго" not in client.get("/admin/frontoffice/appeal/").content.decode()
+    assert client.get(f"/admin/frontoffice/appeal/{appeal.pk}/change/").status_code in (302, 404)
+    client.force_login(officer_27)
+    assert "Смирнова" in client.get("/admin/frontoffice/appeal/").content.decode()
+    answered = client.post(
+        f"/admin/frontoffice/appeal/{appeal.pk}/change/", {"answer": "Решение принято сегодня."}
+    )
+    assert answered.status_code == 302
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.ANSWERED and appeal.answered_by == officer_27
+
+    logged_in(client, mother)
+    page = client.get("/portal/my/appeals/").content.decode()
+    assert "Решение принято сегодня." in page
