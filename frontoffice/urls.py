@@ -21,4 +21,6 @@ urlpatterns = [
     path("my/certificates/<str:code>.pdf", views.certificate_pdf_view, name="certificate_pdf"),
     path("my/appeals/", views.appeals, name="appeals"),
     path("check/", views.certificate_check, name="check"),
+    path("navigator/", views.navigator, name="navigator"),
+    path("calculator/", views.calculator, name="calculator"),
 ]

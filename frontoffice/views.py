@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +35,7 @@ from frontoffice.models import (
     CertificateKind,
     CitizenAccount,
 )
+from frontoffice.navigator import Situation, measures_for
 from frontoffice.selectors import (
     assignments_of,
     cases_of,
@@ -55,7 +57,11 @@ from frontoffice.services import (
 from measures.enums import CaseEntryKind, CaseStatus, Channel
 from measures.models import Case
 from measures.rules.plain import explanation_plain
+from measures.rules.sources import Status
+from measures.services.entitlements import entitlements_calculate
 from platform_core.errors import DomainError
+from platform_core.models import Region
+from registries.enums import StatusKind
 from registries.models import Person
 from treasury.enums import PaymentStatus
 
@@ -415,6 +421,141 @@ def appeals(request: HttpRequest) -> HttpResponse:
             "kinds": AppealKind.choices,
             "cases": cases_of(acting)[:100],
             "appeals": Appeal.objects.filter(person=acting).select_related("case__measure")[:100],
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _citizen_region(request: HttpRequest) -> str:
+    account = getattr(request.user, "citizen", None) if request.user.is_authenticated else None
+    return account.person.region_id if account else ""
+
+
+@require_http_methods(["GET"])
+def navigator(request: HttpRequest) -> HttpResponse:
+    """The measures of a region by life situation (open to anyone; a citizen's own region
+    first)."""
+    region = request.GET.get("region") or _citizen_region(request) or "27"
+    situation = request.GET.get("situation", "")
+    regions = Region.objects.order_by("code")
+    errors = {}
+    if not regions.filter(pk=region).exists():
+        errors["region"] = _("Choose a region from the list.")
+    if situation and situation not in Situation.values:
+        errors["situation"] = _("Choose a situation from the list.")
+    cards = (
+        measures_for(situation=situation, region_code=region, on=timezone.localdate())
+        if situation and not errors
+        else []
+    )
+    return render(
+        request,
+        "frontoffice/navigator.html",
+        {
+            "regions": regions,
+            "region": region,
+            "situations": Situation.choices,
+            "situation": situation,
+            "cards": cards,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
+CALCULATOR_STATUSES = {
+    "large_family": StatusKind.LARGE_FAMILY,
+    "low_income": StatusKind.LOW_INCOME,
+    "pensioner": StatusKind.PENSIONER,
+    "unemployed": StatusKind.UNEMPLOYED,
+    "student": StatusKind.STUDENT,
+}
+
+
+def _whole(text: str, field: str, errors: dict[str, str], *, low: int, high: int) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        errors[field] = _("Enter a whole number from %(low)d to %(high)d.") % {
+            "low": low,
+            "high": high,
+        }
+        return None
+    if not low <= value <= high:
+        errors[field] = _("Enter a whole number from %(low)d to %(high)d.") % {
+            "low": low,
+            "high": high,
+        }
+        return None
+    return value
+
+
+@require_http_methods(["GET"])
+def calculator(request: HttpRequest) -> HttpResponse:
+    """The production rules on a family described here; nothing about anyone is read or
+    kept."""
+    data = request.GET
+    region = data.get("region") or _citizen_region(request) or "27"
+    errors: dict[str, str] = {}
+    results = []
+    if "age" in data:
+        age = _whole(data.get("age", ""), "age", errors, low=0, high=120)
+        children: list[int] = []
+        for part in filter(None, (p.strip() for p in data.get("children", "").split(","))):
+            child = _whole(part, "children", errors, low=0, high=25)
+            if child is not None:
+                children.append(child)
+        income = None
+        if data.get("income", "").strip():
+            try:
+                income = Decimal(data["income"].replace(" ", "").replace(",", "."))
+                if income < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                errors["income"] = _("Enter the family's income a month in roubles, e.g. 45000.")
+        if data.get("sex") not in ("F", "M"):
+            errors["sex"] = _("Choose one.")
+        if not errors:
+            try:
+                outcomes = entitlements_calculate(
+                    region_code=region,
+                    on=timezone.localdate(),
+                    age=age,
+                    sex=data["sex"],
+                    children_ages=children,
+                    monthly_family_income=income,
+                    statuses=[
+                        Status(kind) for name, kind in CALCULATOR_STATUSES.items() if data.get(name)
+                    ],
+                    employed=bool(data.get("employed")),
+                )
+            except DomainError as exc:
+                errors[exc.field or "region"] = str(exc.message)
+            else:
+                results = [
+                    (
+                        o,
+                        explanation_plain(
+                            {
+                                **(o.evaluation.as_json() if o.evaluation else {}),
+                                "as_of": timezone.localdate().isoformat(),
+                            }
+                        ),
+                    )
+                    for o in outcomes
+                ]
+    return render(
+        request,
+        "frontoffice/calculator.html",
+        {
+            "regions": Region.objects.order_by("code"),
+            "region": region,
+            "data": data,
+            "errors": errors,
+            "results": results,
+            "statuses": [
+                (name, StatusKind(kind).label) for name, kind in CALCULATOR_STATUSES.items()
+            ],
         },
         status=400 if errors else 200,
     )

@@ -294,3 +294,33 @@ def test_an_appeal_reaches_the_regions_staff_and_the_answer_comes_back(
     logged_in(client, mother)
     page = client.get("/portal/my/appeals/").content.decode()
     assert "Решение принято сегодня." in page
+
+
+def test_the_navigator_reads_the_catalogue_by_life_situation(client, calendar):
+    page = client.get("/portal/navigator/", {"region": "27", "situation": "birth"})
+    assert page.status_code == 200
+    births = page.content.decode()
+    assert Measure.objects.get(code="federal.birth_allowance").name in births
+    low_income = client.get("/portal/navigator/", {"region": "27", "situation": "low_income"})
+    assert Measure.objects.get(code=UNIFIED).name in low_income.content.decode()
+    wrong = client.get("/portal/navigator/", {"region": "99", "situation": "comet"})
+    assert wrong.status_code == 400
+    assert 'id="region-error"' in wrong.content.decode()
+    assert 'id="situation-error"' in wrong.content.decode()
+
+
+def test_the_calculator_applies_the_production_rules_and_names_bad_fields(client, calendar):
+    answer = client.get(
+        "/portal/calculator/",
+        {"region": "27", "age": "30", "sex": "F", "children": "0", "income": "5000"},
+    )
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert Measure.objects.get(code=UNIFIED).name in page and "Положено" in page
+    wrong = client.get(
+        "/portal/calculator/",
+        {"region": "27", "age": "двадцать", "sex": "F", "children": "1, x", "income": "-5"},
+    )
+    assert wrong.status_code == 400
+    for field in ("age", "children", "income"):
+        assert f'id="{field}-error"' in wrong.content.decode()
