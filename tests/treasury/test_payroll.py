@@ -103,6 +103,22 @@ def test_months_are_accrued_paid_once_and_filed(loaded_catalogue, tmp_path):
     assert Payment.objects.count() == 1 and PaymentBatch.objects.count() == 1
 
 
+def test_the_recipients_snils_goes_to_the_payment_and_its_file_as_digits(
+    loaded_catalogue, tmp_path
+):
+    from platform_core.validators import snils_from_number
+    from registries.services.persons import person_update
+
+    assignment = granted()
+    snils = snils_from_number(200_000_123)  # stored as "200-000-123 xx"
+    person_update(person=assignment.person, actor=None, changes={"snils": snils})
+    payroll_run(period=date(2025, 10, 1), now=NOW)
+    payment = Payment.objects.get()
+    digits = "".join(c for c in snils if c.isdigit())
+    assert payment.snils == digits and len(digits) == 11
+    assert f",{digits}," in (tmp_path / PaymentBatch.objects.get().file_name).read_text()
+
+
 def test_a_part_of_a_month_is_paid_by_its_days(loaded_catalogue):
     assignment = granted(on=date(2025, 9, 16))
     payroll_run(period=date(2025, 9, 1), now=NOW)

@@ -275,8 +275,9 @@ def payments_make(params: dict) -> tuple[int, int, int]:
                         WHEN p.address <> '' THEN 'post' END AS channel,
                    concat_ws(' ', p.last_name, p.first_name, NULLIF(p.patronymic, ''))
                        AS recipient_name,
-                   COALESCE(p.snils, '') AS snils, p.bank_bic, p.bank_account, p.bank_card,
-                   p.address,
+                   -- The file and the bank take the SNILS as its 11 digits.
+                   translate(COALESCE(p.snils, ''), '- ', '') AS snils, p.bank_bic, p.bank_account,
+                   p.bank_card, p.address,
                    CASE WHEN p.bank_card = '' AND p.bank_account = '' AND p.address = ''
                         THEN %(no_details)s
                         ELSE '' END::varchar(16) AS held
