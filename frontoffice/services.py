@@ -3,6 +3,7 @@ Each checks that the citizen may act for the person (themselves or whom they rep
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -104,7 +105,8 @@ def bank_details_change(*, citizen: Person, person: Person, changes: dict[str, s
     return person_update(
         person=allowed,
         actor=None,  # a citizen is no staff: their right is checked above
-        changes={name: changes.get(name, "").strip() for name in BANK_FIELDS},
+        # As printed on a card or a bank's letter: spaces and dashes are not part of it.
+        changes={name: re.sub(r"[\s-]", "", changes.get(name, "")) for name in BANK_FIELDS},
         reason=f"portal: citizen {citizen.pk}",
     )
 

@@ -129,7 +129,8 @@ def test_a_guardian_acts_for_the_ward_and_only_for_the_ward(client, calendar):
     page = client.get("/portal/my/details/").content.decode()
     assert "Подопечный" in page
     card = mir_card_from_number(7)
-    assert client.post("/portal/my/details/", {"bank_card": card}).status_code == 200
+    spaced = " ".join(card[i : i + 4] for i in range(0, 16, 4))  # as printed on the card
+    assert client.post("/portal/my/details/", {"bank_card": spaced}).status_code == 200
     ward.refresh_from_db()
     guardian.refresh_from_db()
     assert (ward.bank_card, guardian.bank_card) == (card, "")
