@@ -13,7 +13,7 @@ BANK_PORT ?= 8102
 REGISTER_PORT ?= 8103
 SMS_PORT ?= 8104
 
-.PHONY: install run serve demo test lint bench reset worker beat messages clean
+.PHONY: install run serve demo test lint browser bench reset worker beat messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,8 +53,14 @@ demo: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 ## Lint, architecture contracts, migrations check, the whole test suite.
-test: install lint
+test: install lint browser
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+		(echo "Chromium is missing and could not be installed: apt-get install chromium" && exit 1)
 
 lint: install
 	$(VENV)/bin/ruff check .
