@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.http import HttpRequest
@@ -41,3 +42,18 @@ class MachineEndpointMiddleware:
                     response = response.render()
                 return response
         return self.get_response(request)
+
+
+class ServerTimingMiddleware:
+    """Every answer says how long the server took to make it (`Server-Timing: app;dur=ms`):
+    what a browser's developer tools and the benchmarks read as server-side time, queueing
+    in front of the workers excluded."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response

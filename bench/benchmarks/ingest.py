@@ -60,18 +60,24 @@ def _redis_up() -> bool:
         return False
 
 
-@contextmanager
-def _server(port: int, ctx: Context):  # type: ignore[no-untyped-def]
-    env = {
+def production_env(secret: str | None = None) -> dict[str, str]:
+    """The environment of the production settings against the benchmark's database (with
+    the secret key given: sessions made in this process are read by the server)."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "DJANGO_SECRET_KEY": secret or secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": REDIS_DB_URL,
         "LOG_LEVEL": "WARNING",
     }
+
+
+@contextmanager
+def _server(port: int, ctx: Context, secret: str | None = None):  # type: ignore[no-untyped-def]
+    env = production_env(secret)
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -111,8 +117,15 @@ def _request(port: int, path: str, body: bytes, system: ExternalSystem, stamp: s
     return head.encode() + body
 
 
-def _send_all(port: int, requests: list[bytes]) -> tuple[float, list[float], dict[int, int]]:
-    """Send every request over CONNECTIONS concurrent clients; wall time, latencies, statuses.
+def _send_all(
+    port: int,
+    requests: list[bytes],
+    *,
+    connections: int = CONNECTIONS,
+    heads: list[bytes] | None = None,
+) -> tuple[float, list[float], dict[int, int]]:
+    """Send every request over `connections` concurrent clients; wall time, latencies,
+    statuses (and each answer's first bytes into `heads`, when given).
 
     Each client opens a connection, sends one request, reads the answer to the server's close
     and starts the next request: a plain non-blocking socket loop (selectors), so that the
@@ -134,7 +147,7 @@ def _send_all(port: int, requests: list[bytes]) -> tuple[float, list[float], dic
         selector.register(client, selectors.EVENT_WRITE, state)
 
     started = time.perf_counter()
-    for _ in range(min(CONNECTIONS, len(queue))):
+    for _ in range(min(connections, len(queue))):
         start()
     while selector.get_map():
         for key, events in selector.select():
@@ -152,6 +165,8 @@ def _send_all(port: int, requests: list[bytes]) -> tuple[float, list[float], dic
             client.close()
             latencies.append(time.perf_counter() - state[2])
             status = int(state[1][9:12])
+            if heads is not None:
+                heads.append(state[1])
             statuses[status] = statuses.get(status, 0) + 1
             if queue:
                 start()

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 # after MachineEndpointMiddleware, which lets other systems' signed requests skip it. The
 # locale no longer reads the session (Django 4.0), so it may precede SessionMiddleware.
 MIDDLEWARE = [
+    "config.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.locale.LocaleMiddleware",
