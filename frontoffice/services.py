@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contact_center.models import Notification
 from frontoffice.models import Appeal, AppealKind, AppealStatus, CitizenAccount
 from frontoffice.selectors import persons_represented
 from measures.enums import CaseStatus, Channel
@@ -151,3 +152,8 @@ def appeal_answer(*, appeal: Appeal, answer: str, officer: Any, now: datetime) -
         locked.answered_at = now
         locked.save(update_fields=["answer", "status", "answered_by", "answered_at"])
     return locked
+
+
+def inbox_read(*, ids: set[int], now: datetime) -> int:
+    """Mark notifications of the portal inbox read (the caller showed them to their person)."""
+    return Notification.objects.filter(pk__in=ids, read_at=None).update(read_at=now) if ids else 0

@@ -51,10 +51,11 @@ from frontoffice.services import (
     appeal_file,
     attempt_count,
     bank_details_change,
+    inbox_read,
     offer_accept,
     person_for,
 )
-from measures.enums import CaseEntryKind, CaseStatus, Channel
+from measures.enums import CaseEntryKind, CaseStatus, Channel, DecisionOutcome
 from measures.models import Case
 from measures.rules.plain import explanation_plain
 from measures.rules.sources import Status
@@ -184,7 +185,7 @@ def rights(request: HttpRequest) -> HttpResponse:
     offers = [(case, _explained(case)) for case in offers_of(acting)]
     refused = [
         (case, _explained(case))
-        for case in cases_of(acting).filter(decision__outcome="refuse")[:10]
+        for case in cases_of(acting).filter(decision__outcome=DecisionOutcome.REFUSE)[:10]
     ]
     return _page(
         request,
@@ -296,10 +297,9 @@ def details(request: HttpRequest) -> HttpResponse:
 @citizen_view
 def inbox(request: HttpRequest) -> HttpResponse:
     found = list(inbox_of(request.portal.acting)[:100])  # type: ignore[attr-defined]
-    unread = [n.pk for n in found if n.read_at is None]
-    if unread:
-        type(found[0]).objects.filter(pk__in=unread).update(read_at=timezone.now())
-    return _page(request, "inbox.html", {"notifications": found, "unread": set(unread)})
+    unread = {n.pk for n in found if n.read_at is None}
+    inbox_read(ids=unread, now=timezone.now())  # shown once as new
+    return _page(request, "inbox.html", {"notifications": found, "unread": unread})
 
 
 @citizen_view
