@@ -21,4 +21,5 @@ urlpatterns = [
     path("api/v1/treasury/", include("treasury.urls")),
     path("api/v1/integration/", include("integration.urls")),
     path("api/v1/contact-center/", include("contact_center.urls")),
+    path("api/v1/portal/", include("frontoffice.api_urls")),
 ]

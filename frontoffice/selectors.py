@@ -4,13 +4,15 @@ guardianship, a child under 18), and of those persons only what the portal shows
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from contact_center.enums import NotificationChannel
 from contact_center.models import Notification
-from measures.enums import CaseStatus
+from measures.enums import CaseEntryKind, CaseStatus
 from measures.models import Assignment, Case
+from measures.rules.plain import explanation_plain
 from registries.enums import RelationKind
 from registries.models import Person, Relation
 from registries.selectors import age_on
@@ -65,3 +67,12 @@ def inbox_of(person: Person) -> QuerySet[Notification]:
     return Notification.objects.filter(person=person, channel=NotificationChannel.PORTAL).order_by(
         "-created_at"
     )
+
+
+def case_explained(case: Case) -> dict[str, Any] | None:
+    """The case's explanation in plain words: its decision's, else its last evaluation's."""
+    decision = getattr(case, "decision", None)
+    if decision is not None:
+        return explanation_plain(decision.explanation)
+    entry = case.entries.filter(kind=CaseEntryKind.EVALUATED).order_by("-at").first()
+    return explanation_plain(entry.data) if entry else None

@@ -38,6 +38,7 @@ from frontoffice.models import (
 from frontoffice.navigator import Situation, measures_for
 from frontoffice.selectors import (
     assignments_of,
+    case_explained,
     cases_of,
     inbox_of,
     offers_of,
@@ -55,7 +56,7 @@ from frontoffice.services import (
     offer_accept,
     person_for,
 )
-from measures.enums import CaseEntryKind, CaseStatus, Channel, DecisionOutcome
+from measures.enums import CaseStatus, Channel, DecisionOutcome
 from measures.models import Case
 from measures.rules.plain import explanation_plain
 from measures.rules.sources import Status
@@ -111,15 +112,6 @@ def _case_of(request: HttpRequest, case_id: int) -> Case:
     request.portal.acting = case.person  # type: ignore[attr-defined]
     request.session[ACTING] = case.person_id
     return case
-
-
-def _explained(case: Case) -> dict[str, Any] | None:
-    """The case's explanation in plain words: its decision's, else its last evaluation's."""
-    decision = getattr(case, "decision", None)
-    if decision is not None:
-        return explanation_plain(decision.explanation)
-    entry = case.entries.filter(kind=CaseEntryKind.EVALUATED).order_by("-at").first()
-    return explanation_plain(entry.data) if entry else None
 
 
 @require_http_methods(["GET", "POST"])
@@ -182,9 +174,9 @@ def rights(request: HttpRequest) -> HttpResponse:
     """My rights: what was found for me and waits for my consent, what I receive, what was
     refused and why."""
     acting = request.portal.acting  # type: ignore[attr-defined]
-    offers = [(case, _explained(case)) for case in offers_of(acting)]
+    offers = [(case, case_explained(case)) for case in offers_of(acting)]
     refused = [
-        (case, _explained(case))
+        (case, case_explained(case))
         for case in cases_of(acting).filter(decision__outcome=DecisionOutcome.REFUSE)[:10]
     ]
     return _page(
@@ -220,7 +212,7 @@ def offer(request: HttpRequest, case_id: int) -> HttpResponse:
         "offer.html",
         {
             "case": case,
-            "explained": _explained(case),
+            "explained": case_explained(case),
             "error": error,
             "open": case.status == CaseStatus.OFFERED,
         },
@@ -253,7 +245,7 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
         {
             "case": found,
             "entries": entries,
-            "explained": _explained(found),
+            "explained": case_explained(found),
             "decision": getattr(found, "decision", None),
         },
     )

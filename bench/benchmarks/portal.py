@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 USERS = 50
 CITIZENS = 200
 PATH = "/portal/my/"
+API = "/api/v1/portal/my/rights/"
 TIMING = re.compile(rb"Server-Timing: app;dur=([0-9.]+)", re.IGNORECASE)
 
 
@@ -75,11 +76,20 @@ def _citizens(count: int) -> list[tuple[Person, str]]:
     return found
 
 
-def _get(port: int, session_key: str) -> bytes:
+def _get(session_key: str, path: str = PATH) -> bytes:
     return (
-        f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={session_key}\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={session_key}\r\n"
         "Accept-Language: ru\r\nConnection: close\r\n\r\n"
     ).encode()
+
+
+def _server_times(heads: list[bytes], statuses: dict[int, int], total: int) -> list[float]:
+    if set(statuses) != {200}:
+        raise RuntimeError(f"the answers were not all served: {statuses}")
+    times = [float(m.group(1)) for head in heads if (m := TIMING.search(head))]
+    if len(times) != total:
+        raise RuntimeError(f"{total - len(times)} answers had no Server-Timing")
+    return times
 
 
 def _p95(values: list[float]) -> float:
@@ -102,6 +112,13 @@ def _p95(values: list[float]) -> float:
         higher_is_better=False,
     ),
     Metric("portal_my_rights_per_s", "1/s", "Pages served a second under that load."),
+    Metric(
+        "portal_my_rights_api_p95_ms",
+        "ms",
+        f"The same rights through the portal's API ({API}), server-side, p95, same load.",
+        target=150,
+        higher_is_better=False,
+    ),
 )
 def portal(ctx: Context) -> dict[str, float]:
     if not _redis_up():
@@ -128,19 +145,23 @@ def portal(ctx: Context) -> dict[str, float]:
         )
         port = _free_port()
         with _server(port, ctx, secret):
-            warm = [_get(port, key) for _, key in citizens]
+            warm = [_get(key) for _, key in citizens]
             _send_all(port, warm, connections=USERS)
-            requests = [_get(port, citizens[i % len(citizens)][1]) for i in range(total)]
+            requests = [_get(citizens[i % len(citizens)][1]) for i in range(total)]
             heads: list[bytes] = []
             seconds, latencies, statuses = _send_all(port, requests, connections=USERS, heads=heads)
-        ctx.log(f"   {total} pages in {seconds:.1f} s, answers {statuses}")
-        if set(statuses) != {200}:
-            raise RuntimeError(f"the pages were not all served: {statuses}")
-        server = [float(m.group(1)) for head in heads if (m := TIMING.search(head))]
-        if len(server) != total:
-            raise RuntimeError(f"{total - len(server)} answers had no Server-Timing")
+            server = _server_times(heads, statuses, total)
+            ctx.log(f"   {total} pages in {seconds:.1f} s, answers {statuses}")
+            api_requests = [_get(citizens[i % len(citizens)][1], API) for i in range(total)]
+            api_heads: list[bytes] = []
+            api_seconds, _latencies, api_statuses = _send_all(
+                port, api_requests, connections=USERS, heads=api_heads
+            )
+            api = _server_times(api_heads, api_statuses, total)
+            ctx.log(f"   {total} API answers in {api_seconds:.1f} s, answers {api_statuses}")
     return {
         "portal_my_rights_p95_ms": _p95(server),
         "portal_my_rights_client_p95_ms": _p95(latencies) * 1000,
         "portal_my_rights_per_s": total / seconds,
+        "portal_my_rights_api_p95_ms": _p95(api),
     }

@@ -325,3 +325,19 @@ def test_the_calculator_applies_the_production_rules_and_names_bad_fields(client
     assert wrong.status_code == 400
     for field in ("age", "children", "income"):
         assert f'id="{field}-error"' in wrong.content.decode()
+
+
+def test_the_rights_api_answers_the_citizen_only(client, offered, officer_27):
+    api = "/api/v1/portal/my/rights/"
+    assert client.get(api).status_code == 403  # nobody logged in
+    client.force_login(officer_27)
+    assert client.get(api).status_code == 403  # staff have no rights of their own here
+    logged_in(client, offered.person)
+    body = client.get(api).json()
+    assert body["person"] == offered.person_id
+    [offer] = body["offers"]
+    assert offer["case"] == offered.pk and offer["measure"]["code"] == UNIFIED
+    assert all(c["held"] for c in offer["explanation"]["conditions"])
+    stranger = person(date(1985, 6, 1), "F", last_name="Посторонняя")
+    assert client.get(api, {"person": stranger.pk}).status_code == 404
+    assert client.get(api, {"person": "x"}).status_code == 404
