@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contact_center.models import Notification
@@ -102,7 +103,7 @@ def offer_accept(*, citizen: Person, case: Case, now: datetime) -> Application:
 def bank_details_change(*, citizen: Person, person: Person, changes: dict[str, str]) -> Person:
     """Change the bank details (BIC and account, Mir card) of the citizen or of whom they
     represent. Raises ValidationError naming the field, or NotYours."""
-    allowed = person_for(citizen, person.pk, on=datetime.now().date())
+    allowed = person_for(citizen, person.pk, on=timezone.localdate())
     return person_update(
         person=allowed,
         actor=None,  # a citizen is no staff: their right is checked above
