@@ -1,6 +1,7 @@
-"""Certificates on demand (справки): what a person is assigned and how much, or what was paid
-to them over a period; a real PDF, kept as issued, with a code anyone can check on the public
-page (`/portal/check/`), which shows what the certificate says and nothing else."""
+"""Certificates on demand (справки): what a person is assigned and how much, what was paid
+to them over a period, or what is left of their maternity (family) capital; a real PDF, kept
+as issued, with a code anyone can check on the public page (`/portal/check/`), which shows
+what the certificate says and nothing else."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Sum
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from frontoffice.models import Certificate, CertificateKind
-from measures.enums import AssignmentStatus
+from measures.enums import AssignmentStatus, MeasureLevel, ProvisionKind
+from measures.models import Assignment
+from measures.services.cases import local_day
 from platform_core.errors import DomainError
 from platform_core.pdf import Column, table_pdf
 from registries.models import Person
@@ -97,6 +100,95 @@ def _payments(person: Person, start: date, end: date) -> dict[str, Any]:
     }
 
 
+# Federal first, then the region's, then a municipality's: each capital is its own certificate.
+LEVEL_ORDER = [MeasureLevel.FEDERAL, MeasureLevel.REGIONAL, MeasureLevel.MUNICIPAL]
+
+
+def capital_assignments(person: Person, on: date) -> list[Assignment]:
+    """The person's maternity (family) capital certificates in force on a day: assignments of
+    a measure provided as a certificate with an amount (the federal capital, a region's),
+    not terminated, federal first."""
+    found = (
+        person.assignments.filter(
+            measure__provision=ProvisionKind.CERTIFICATE,
+            amount__isnull=False,
+            active_from__lte=on,
+        )
+        .exclude(status=AssignmentStatus.TERMINATED)
+        .select_related("measure", "decision")
+        .order_by("active_from", "pk")
+    )
+    return sorted(found, key=lambda a: LEVEL_ORDER.index(MeasureLevel(a.measure.level)))
+
+
+def capital_applies(person: Person, *, now: datetime) -> bool:
+    """Whether the person holds a capital certificate on the day of `now` (the portal's local
+    date, the day the certificate's "issued at" shows)."""
+    return bool(capital_assignments(person, timezone.localdate(now)))
+
+
+def capital_disposals(assignment: Assignment) -> list[dict[str, str]]:
+    """What has been disposed of a capital certificate, as recorded on this platform: nothing.
+
+    The platform keeps no record of disposals (a capital is granted here; the treasury's
+    payroll accrues cash provisions only, treasury.services.payroll.SPAN_SQL, and nothing
+    else spends a certificate), so the list is empty and the balance is the amount granted.
+    Where disposals come to be recorded, they are listed here and the balance follows."""
+    return []
+
+
+def _capital(person: Person, on: date) -> dict[str, Any]:
+    rows, disposals = [], []
+    for a in capital_assignments(person, on):
+        spent = capital_disposals(a)
+        disposed = sum((Decimal(d["amount"]) for d in spent), Decimal(0))
+        disposals += spent
+        rows.append(
+            [
+                str(MeasureLevel(a.measure.level).label),
+                a.measure.name,
+                _("No. %(number)s of %(day)s")
+                % {
+                    "number": a.decision.number,
+                    "day": _day(local_day(a.decision.decided_at, person.region)),
+                },
+                a.decision.legal_basis,
+                _money(a.amount),
+                _money(disposed),
+                _money(a.amount - disposed),
+                str(AssignmentStatus(a.status).label),
+            ]
+        )
+    notes = [
+        _("Balance as of %(day)s: the amount granted less the disposals recorded.")
+        % {"day": _day(on)}
+    ]
+    if not disposals:
+        notes.append(
+            _("Disposals recorded: none. This platform does not record disposals of the capital.")
+        )
+    return {
+        "headings": [
+            _("Level"),
+            _("Certificate"),
+            _("Decision"),
+            _("Legal basis"),
+            _("Granted, RUB"),
+            _("Disposed of, RUB"),
+            _("Balance, RUB"),
+            _("Status"),
+        ],
+        "numeric": [False, False, False, False, True, True, True, False],
+        "widths": [35, 110, 65, 130, 50, 50, 50, 40],
+        "rows": rows,
+        # Federal and regional capitals are separate funds with their own uses: not summed.
+        "totals": None,
+        "as_of": on.isoformat(),
+        "disposals": disposals,
+        "notes": notes,
+    }
+
+
 def certificate_issue(
     *,
     person: Person,
@@ -118,6 +210,14 @@ def certificate_issue(
         if period_to < period_from:
             raise CertificateInvalid(_("The period ends before it starts."), field="period_to")
         content = _payments(person, period_from, period_to)
+    elif kind == CertificateKind.CAPITAL:
+        period_from = period_to = None
+        if not capital_applies(person, now=now):
+            raise CertificateInvalid(
+                _("No maternity (family) capital certificate is recorded for this person."),
+                field="kind",
+            )
+        content = _capital(person, timezone.localdate(now))
     else:
         period_from = period_to = None
         content = _assignments(person)
@@ -158,12 +258,16 @@ def certificate_pdf(certificate: Certificate) -> bytes:
                 _("Period: %(start)s to %(end)s")
                 % {"start": _day(certificate.period_from), "end": _day(certificate.period_to)},
             )
+        lines += content.get("notes", [])
+        widths = content.get("widths") or [60] * len(content["headings"])
         return table_pdf(
             title=str(CertificateKind(certificate.kind).label),
             lines=lines,
             columns=[
-                Column(heading, numeric=numeric)
-                for heading, numeric in zip(content["headings"], content["numeric"], strict=True)
+                Column(heading, width=width, numeric=numeric)
+                for heading, numeric, width in zip(
+                    content["headings"], content["numeric"], widths, strict=True
+                )
             ],
             rows=content["rows"],
             totals=content["totals"],

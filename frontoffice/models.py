@@ -43,6 +43,7 @@ class CitizenAccount(models.Model):
 class CertificateKind(models.TextChoices):
     ASSIGNMENTS = "assignments", _("Measures assigned and their amounts")
     PAYMENTS = "payments", _("Payments over a period")
+    CAPITAL = "capital", _("Maternity (family) capital balance")
 
 
 class Certificate(models.Model):

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from frontoffice.certificates import (
     CertificateInvalid,
+    capital_applies,
     certificate_issue,
     certificate_pdf,
     holder_initials,
@@ -323,10 +324,17 @@ def certificates(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("frontoffice:certificate_pdf", code=issued.code)
     issued_before = Certificate.objects.filter(person=acting).order_by("-issued_at")[:50]
+    # The capital's balance is offered only to a holder of a capital certificate.
+    holder = capital_applies(acting, now=timezone.now())
+    kinds = [
+        (value, label)
+        for value, label in CertificateKind.choices
+        if value != CertificateKind.CAPITAL or holder
+    ]
     return _page(
         request,
         "certificates.html",
-        {"form": form, "errors": errors, "issued": issued_before, "kinds": CertificateKind.choices},
+        {"form": form, "errors": errors, "issued": issued_before, "kinds": kinds},
         status=400 if errors else 200,
     )
 
