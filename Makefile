@@ -12,6 +12,9 @@ AGENCIES_PORT ?= 8101
 BANK_PORT ?= 8102
 REGISTER_PORT ?= 8103
 SMS_PORT ?= 8104
+# The emulated identity provider (OpenID Connect, ESIA-like) the portal logs citizens in with.
+IDP_PORT ?= 8105
+IDP := http://$(HOST):$(IDP_PORT)
 
 .PHONY: install run serve demo test lint browser bench reset worker beat messages clean
 
@@ -29,17 +32,26 @@ install: $(STAMP)
 # embedded mode), and the emulated civil registry; all stopped with the server.
 run: demo
 	export SMS_GATEWAY_URL=$${SMS_GATEWAY_URL:-http://$(HOST):$(SMS_PORT)/} \
-		SMS_GATEWAY_SECRET=$${SMS_GATEWAY_SECRET:-demo-sms}; \
+		SMS_GATEWAY_SECRET=$${SMS_GATEWAY_SECRET:-demo-sms} \
+		PORTAL_OIDC_CLIENT_ID=$${PORTAL_OIDC_CLIENT_ID:-social-treasury-portal} \
+		PORTAL_OIDC_CLIENT_SECRET=$${PORTAL_OIDC_CLIENT_SECRET:-demo-idp} \
+		PORTAL_OIDC_AUTHORIZATION_URL=$${PORTAL_OIDC_AUTHORIZATION_URL:-$(IDP)/authorize} \
+		PORTAL_OIDC_TOKEN_URL=$${PORTAL_OIDC_TOKEN_URL:-$(IDP)/token} \
+		PORTAL_OIDC_USERINFO_URL=$${PORTAL_OIDC_USERINFO_URL:-$(IDP)/userinfo} \
+		PORTAL_OIDC_JWKS_URL=$${PORTAL_OIDC_JWKS_URL:-$(IDP)/jwks} \
+		PORTAL_OIDC_END_SESSION_URL=$${PORTAL_OIDC_END_SESSION_URL:-$(IDP)/end-session} \
+		PORTAL_OIDC_ISSUER=$${PORTAL_OIDC_ISSUER:-$(IDP)}; \
 	$(PY) manage.py peer agencies --host $(HOST) --port $(AGENCIES_PORT) \
 		--error-share 0.02 --slow-share 0.05 & AGENCIES=$$!; \
 	$(PY) manage.py peer bank --host $(HOST) --port $(BANK_PORT) & BANK=$$!; \
 	$(PY) manage.py peer register --host $(HOST) --port $(REGISTER_PORT) \
 		--secrets register=demo-egisso & REGISTER=$$!; \
 	$(PY) manage.py peer sms --host $(HOST) --port $(SMS_PORT) & SMS=$$!; \
+	$(PY) manage.py idp --host $(HOST) --port $(IDP_PORT) & IDP=$$!; \
 	$(PY) manage.py run_periodic & PERIODIC=$$!; \
 	$(PY) manage.py emulate births --count 3 --every $(EMULATE_EVERY) --first-after 15 \
 		--url http://$(HOST):$(PORT) & EMULATOR=$$!; \
-	trap "kill $$AGENCIES $$BANK $$REGISTER $$SMS $$PERIODIC $$EMULATOR" EXIT INT TERM; \
+	trap "kill $$AGENCIES $$BANK $$REGISTER $$SMS $$IDP $$PERIODIC $$EMULATOR" EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 demo: install

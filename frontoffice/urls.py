@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from frontoffice import views
+from frontoffice import auth, views
 
 app_name = "frontoffice"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="frontoffice:rights"), name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("oidc/start/", auth.oidc_start, name="oidc_start"),
+    path("oidc/callback/", auth.oidc_callback, name="oidc_callback"),
     path("my/", views.rights, name="rights"),
     path("my/act-as/", views.act_as, name="act_as"),
     path("my/offers/<int:case_id>/", views.offer, name="offer"),

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from frontoffice.auth import ID_TOKEN, citizen_login, end_session_url, oidc_enabled, safe_next
 from frontoffice.certificates import (
     CertificateInvalid,
     capital_applies,
@@ -117,41 +118,47 @@ def _case_of(request: HttpRequest, case_id: int) -> Case:
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    """The demo login (embedded mode): pick a seeded citizen. A real deployment logs citizens
-    in through its identity provider instead."""
-    if not settings.PORTAL_DEMO_LOGIN:
+    """The login page: through the identity provider when one is configured
+    (frontoffice.auth), and the demo login (pick a seeded citizen) only with
+    PORTAL_DEMO_LOGIN."""
+    demo = settings.PORTAL_DEMO_LOGIN
+    oidc = oidc_enabled()
+    if not (demo or oidc) or (request.method == "POST" and not demo):
         raise Http404
-    accounts = CitizenAccount.objects.filter(demo=True).select_related("person")
+    accounts = (
+        CitizenAccount.objects.filter(demo=True).select_related("person")
+        if demo
+        else CitizenAccount.objects.none()
+    )
+    page = {"accounts": accounts, "demo": demo, "oidc": oidc}
     error = ""
     if request.method == "POST":
         try:
             attempt_count(request.META.get("REMOTE_ADDR", ""))
         except TooManyAttempts as exc:
             return render(
-                request,
-                "frontoffice/login.html",
-                {"accounts": accounts, "error": exc.message},
-                status=429,
+                request, "frontoffice/login.html", {**page, "error": exc.message}, status=429
             )
         account = accounts.filter(pk=request.POST.get("account") or 0).first()
         if account is None:
             error = _("Choose whom to log in as.")
         else:
-            # A new session key: no fixation.
-            login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(request.POST.get("next") or "frontoffice:rights")
+            citizen_login(request, account)
+            return redirect(safe_next(request, request.POST.get("next")))
     return render(
         request,
         "frontoffice/login.html",
-        {"accounts": accounts, "error": error, "next": request.GET.get("next", "")},
+        {**page, "error": error, "next": request.GET.get("next", "")},
         status=400 if error else 200,
     )
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """End the portal's session, and the identity provider's when the citizen came through it."""
+    ending = end_session_url(request, request.session.get(ID_TOKEN))
     logout(request)
-    return redirect("frontoffice:login")
+    return redirect(ending or "frontoffice:login")
 
 
 @citizen_view

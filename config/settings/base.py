@@ -264,6 +264,43 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000/portal")
 # The portal's demo login (pick a seeded citizen): the embedded demo's; off where citizens log
 # in through a real identity provider.
 PORTAL_DEMO_LOGIN = env_bool("PORTAL_DEMO_LOGIN", False)
+# The portal's login through an OpenID Connect identity provider (an ESIA-like one; the
+# authorization code flow with PKCE, state and nonce: frontoffice/auth.py). Off unless the
+# client id is set; then every endpoint but end-session is required. Read by
+# mozilla-django-oidc under its own names.
+OIDC_RP_CLIENT_ID = env("PORTAL_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("PORTAL_OIDC_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("PORTAL_OIDC_AUTHORIZATION_URL")
+OIDC_OP_TOKEN_ENDPOINT = env("PORTAL_OIDC_TOKEN_URL")
+OIDC_OP_USER_ENDPOINT = env("PORTAL_OIDC_USERINFO_URL")
+OIDC_OP_JWKS_ENDPOINT = env("PORTAL_OIDC_JWKS_URL")
+OIDC_OP_LOGOUT_ENDPOINT = env("PORTAL_OIDC_END_SESSION_URL")  # optional
+OIDC_OP_ISSUER = env("PORTAL_OIDC_ISSUER")  # optional: the ID token's `iss` must equal it
+OIDC_RP_SCOPES = env("PORTAL_OIDC_SCOPES", "openid snils")
+OIDC_SNILS_CLAIM = env("PORTAL_OIDC_SNILS_CLAIM", "snils")  # ESIA writes 123-456-789 01
+OIDC_RP_SIGN_ALGO = env("PORTAL_OIDC_SIGN_ALGO", "RS256")
+OIDC_TIMEOUT = float(env("PORTAL_OIDC_TIMEOUT_SECONDS", "10"))
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "frontoffice:oidc_callback"
+if OIDC_RP_CLIENT_ID:
+    _missing = [
+        name
+        for name, value in {
+            "PORTAL_OIDC_CLIENT_SECRET": OIDC_RP_CLIENT_SECRET,
+            "PORTAL_OIDC_AUTHORIZATION_URL": OIDC_OP_AUTHORIZATION_ENDPOINT,
+            "PORTAL_OIDC_TOKEN_URL": OIDC_OP_TOKEN_ENDPOINT,
+            "PORTAL_OIDC_USERINFO_URL": OIDC_OP_USER_ENDPOINT,
+            "PORTAL_OIDC_JWKS_URL": OIDC_OP_JWKS_ENDPOINT,
+        }.items()
+        if not value
+    ]
+    if _missing:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "PORTAL_OIDC_CLIENT_ID is set, so these must be too: " + ", ".join(_missing)
+        )
 # The SMS gateway (docs/peers.md, "SMS gateway"); empty: SMS are skipped, with the reason.
 # Requests are signed with its secret as every peer call is.
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")

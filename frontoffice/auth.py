@@ -1,0 +1,243 @@
+"""How a citizen logs in to the portal: through the identity provider (OpenID Connect, an
+ESIA-like one) or, in the demo only, by picking a seeded citizen. Both end in
+`citizen_login`: the registry's person, its `CitizenAccount` (made once by
+`citizen_account_for`), and a new session key.
+
+The protocol is mozilla-django-oidc's: its request view sends the citizen to the provider with
+a random state, a nonce and a PKCE challenge kept in the session; its backend exchanges the
+code (with the client secret and the PKCE verifier), checks the ID token's signature against
+the provider's JWKS and its nonce, and reads the userinfo. Ours: the callback (so that every
+refusal is a clear page, not the library's silent redirect or a 500), the audience, issuer
+and subject checks, and matching the citizen by the SNILS claim. The backend is called
+directly, not listed in AUTHENTICATION_BACKENDS, so no other login form can reach it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+import requests
+from django.conf import settings
+from django.contrib.auth import login
+from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.views import OIDCAuthenticationRequestView
+
+from frontoffice.models import CitizenAccount
+from frontoffice.services import TooManyAttempts, attempt_count, citizen_account_for
+from platform_core.errors import DomainError
+from platform_core.validators import normalize_snils
+from registries.models import Person
+
+# The session keys: the ID token (for the provider's end-session call at logout).
+ID_TOKEN = "portal_oidc_id_token"  # noqa: S105 (a session key, not a secret)
+# Where the session keeps the state, nonce and PKCE verifier of logins started (the library's).
+STATES = "oidc_states"
+ERROR_CODE = re.compile(r"[a-z_]{1,40}")
+
+
+class TokenRejected(Exception):
+    """The provider's answer is not a valid one for this client (raised past the library,
+    which would turn a SuspiciousOperation into a silent refusal)."""
+
+
+class LoginRefused(DomainError):
+    """The identity provider vouched for someone the portal cannot let in."""
+
+    status = 403
+    code = "login_refused"
+
+
+def oidc_enabled() -> bool:
+    """Tell whether citizens log in through an identity provider (its client id is set)."""
+    return bool(settings.OIDC_RP_CLIENT_ID)
+
+
+def safe_next(request: HttpRequest, url: str | None) -> str:
+    """Return url if it stays on this site, else the portal's first page."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return resolve_url("frontoffice:rights")
+
+
+def citizen_login(request: HttpRequest, account: CitizenAccount) -> None:
+    """Log a citizen in under a new session key (no fixation); sessions are checked by the
+    model backend on every request, so a deactivated user is out at once."""
+    login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+
+
+class CitizenOIDCBackend(OIDCAuthenticationBackend):
+    """The library's code exchange and token checks; the citizen is found by the SNILS."""
+
+    id_token: str | None = None
+
+    def store_tokens(self, access_token: str, id_token: str) -> None:
+        # Kept on the instance and put in the session only after the login succeeded: a
+        # refused login leaves nothing behind.
+        self.id_token = id_token
+
+    def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Return the user of the citizen the provider vouched for; raises LoginRefused or
+        TokenRejected (a token not meant for us)."""
+        audience = payload.get("aud")
+        audiences = [audience] if isinstance(audience, str) else list(audience or [])
+        if settings.OIDC_RP_CLIENT_ID not in audiences:
+            raise TokenRejected("The ID token was issued to another client.")
+        if settings.OIDC_OP_ISSUER and payload.get("iss") != settings.OIDC_OP_ISSUER:
+            raise TokenRejected("The ID token was issued by another provider.")
+        claims = self.get_userinfo(access_token, id_token, payload)
+        if not isinstance(claims, dict) or claims.get("sub") != payload.get("sub"):
+            raise TokenRejected("The userinfo is about someone else than the ID token.")
+        raw = claims.get(settings.OIDC_SNILS_CLAIM) or payload.get(settings.OIDC_SNILS_CLAIM)
+        if not raw:
+            raise LoginRefused(
+                _(
+                    "The identity provider did not give your SNILS. Confirm your account there "
+                    "(or allow the portal to read your SNILS) and log in again."
+                ),
+                code="no_snils",
+            )
+        try:
+            snils = normalize_snils(str(raw))
+        except ValidationError:
+            raise LoginRefused(
+                _("The identity provider gave a SNILS that is not valid."), code="bad_snils"
+            ) from None
+        person = Person.objects.filter(snils=snils).first()
+        if person is None:
+            raise LoginRefused(
+                _(
+                    "No one with your SNILS (%(snils)s) is in the registry of social support "
+                    "recipients yet. Ask a client office or the contact centre to register you."
+                )
+                % {"snils": snils},
+                code="unknown_snils",
+            )
+        return citizen_account_for(person).user
+
+
+class OIDCStart(OIDCAuthenticationRequestView):
+    """Send the citizen to the identity provider (state, nonce and PKCE kept in the session)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not oidc_enabled():
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+oidc_start = OIDCStart.as_view()
+
+
+def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(
+        request,
+        "frontoffice/login_failed.html",
+        {"message": message, "oidc": oidc_enabled(), "demo": settings.PORTAL_DEMO_LOGIN},
+        status=status,
+    )
+
+
+@require_GET
+def oidc_callback(request: HttpRequest) -> HttpResponse:
+    """Where the identity provider sends the citizen back: check the state, exchange the code,
+    find the citizen, log in. Every refusal is a page saying why, with a 4xx (503 when the
+    provider does not answer), and writes nothing but the state it used up."""
+    if not oidc_enabled():
+        raise Http404
+    try:
+        attempt_count(request.META.get("REMOTE_ADDR", ""))
+    except TooManyAttempts as exc:
+        return _refused(request, str(exc.message), 429)
+    state = request.GET.get("state", "")
+    started = request.session.get(STATES) or {}
+    entry = started.pop(state, None) if state else None
+    if entry is not None:  # used up whatever happens next: a replay finds nothing
+        request.session[STATES] = started
+    error = request.GET.get("error")
+    if error:
+        if error == "access_denied":
+            return _refused(
+                request, _("You did not allow the login at the identity provider."), 403
+            )
+        code = error if ERROR_CODE.fullmatch(error) else "?"
+        return _refused(
+            request,
+            _("The identity provider refused the login (%(code)s). Try again later.")
+            % {"code": code},
+            400,
+        )
+    if not request.GET.get("code") or not state:
+        return _refused(
+            request,
+            _("The identity provider's answer is incomplete. Start the login again."),
+            400,
+        )
+    if entry is None:
+        return _refused(
+            request,
+            _(
+                "This login was not started in this browser, or it has expired. Start the "
+                "login again."
+            ),
+            400,
+        )
+    backend = CitizenOIDCBackend()
+    try:
+        user = backend.authenticate(
+            request, nonce=entry.get("nonce"), code_verifier=entry.get("code_verifier")
+        )
+    except LoginRefused as exc:
+        return _refused(request, str(exc.message), exc.status)
+    except requests.HTTPError as exc:
+        answered = exc.response.status_code if exc.response is not None else 500
+        if answered >= 500:
+            return _refused(request, _unavailable(), 503)
+        return _refused(
+            request,
+            _("The identity provider did not accept the login. Start the login again."),
+            400,
+        )
+    except requests.RequestException:  # not reached, timed out, or not JSON
+        return _refused(request, _unavailable(), 503)
+    except (TokenRejected, SuspiciousOperation, jwt.PyJWTError, KeyError):
+        return _refused(
+            request,
+            _("The identity provider's answer could not be verified. Start the login again."),
+            400,
+        )
+    if user is None or not user.is_active:
+        return _refused(request, _("This login is not allowed."), 403)
+    next_url = request.session.get("oidc_login_next")
+    citizen_login(request, user.citizen)
+    request.session[ID_TOKEN] = backend.id_token
+    return redirect(safe_next(request, next_url))
+
+
+def _unavailable() -> str:
+    return _("The identity provider does not answer. Try again in a few minutes.")
+
+
+def end_session_url(request: HttpRequest, id_token: str | None) -> str | None:
+    """Return the provider's end-session address for a citizen who logged in through it, to
+    come back to the portal's login page; None when there is none to call."""
+    if not (oidc_enabled() and settings.OIDC_OP_LOGOUT_ENDPOINT and id_token):
+        return None
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "client_id": settings.OIDC_RP_CLIENT_ID,
+            "post_logout_redirect_uri": request.build_absolute_uri(reverse("frontoffice:login")),
+        }
+    )
+    return f"{settings.OIDC_OP_LOGOUT_ENDPOINT}?{query}"

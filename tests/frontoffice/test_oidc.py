@@ -1,0 +1,359 @@
+"""The portal's login through an identity provider (OpenID Connect, ESIA-like): the emulated
+provider runs as a separate process (`manage.py idp --port 0`) and is spoken to over real HTTP,
+by the portal (code exchange, JWKS, userinfo) and by the test as the citizen's browser (its
+login page). The citizen lands on "my rights" as themselves; every tampered or failed login
+is a clear page with its status, and writes nothing."""
+
+from __future__ import annotations
+
+import html
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+
+from frontoffice.auth import ID_TOKEN, STATES, CitizenOIDCBackend, LoginRefused, TokenRejected
+from frontoffice.models import CitizenAccount
+from frontoffice.services import citizen_account_for
+from platform_core.validators import snils_from_number
+from registries.models import Person
+from tests.peers import peer_stop
+from tests.registries.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT_ID = "social-treasury-portal"
+SECRET = "oidc-test-secret"
+CALLBACK = "http://testserver/portal/oidc/callback/"
+SNILS = snils_from_number(123_456_789)  # 123-456-789 ..
+STRANGER = snils_from_number(987_654_321)  # valid, but nobody of the registry
+
+
+def idp_start(*extra: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `manage.py idp --port 0` and return the process and its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "idp", "--port", "0", "--client-secret", SECRET, *extra],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            found = re.search(r"http://\S+/", lines.get(timeout=0.1))
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        if found:
+            return process, found.group(0)
+    process.kill()
+    process.wait()
+    raise RuntimeError("the emulated identity provider did not start")
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[str]:
+    process, url = idp_start("--redirect-uri", CALLBACK)
+    yield url
+    peer_stop(process)
+
+
+@pytest.fixture(scope="module")
+def other_idp() -> Iterator[str]:
+    """Another provider, with a key of its own: its JWKS cannot check the first one's tokens."""
+    process, url = idp_start()
+    yield url
+    peer_stop(process)
+
+
+@pytest.fixture
+def oidc(settings, idp) -> str:
+    """The portal configured for the emulated provider, the demo login off."""
+    settings.PORTAL_DEMO_LOGIN = False
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_RP_CLIENT_SECRET = SECRET
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{idp}authorize"
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{idp}token"
+    settings.OIDC_OP_USER_ENDPOINT = f"{idp}userinfo"
+    settings.OIDC_OP_JWKS_ENDPOINT = f"{idp}jwks"
+    settings.OIDC_OP_LOGOUT_ENDPOINT = f"{idp}end-session"
+    settings.OIDC_OP_ISSUER = idp.rstrip("/")
+    return idp
+
+
+@pytest.fixture
+def citizen(region_27) -> Person:
+    return PersonFactory(snils=SNILS, last_name="Соколова", first_name="Анна", sex="F")
+
+
+def at_provider(client, idp: str, *, next_url: str = "", **answer: str) -> str:  # type: ignore[no-untyped-def]
+    """Start the login, answer the provider's page as the citizen would, and return the
+    address the provider sends the browser back to."""
+    start = client.get("/portal/oidc/start/" + (f"?next={next_url}" if next_url else ""))
+    assert start.status_code == 302
+    asked = start["Location"]
+    assert asked.startswith(f"{idp}authorize?")
+    query = parse_qs(urlsplit(asked).query)
+    assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
+    page = requests.get(asked, timeout=10)
+    assert page.status_code == 200, page.text
+    form = {
+        name: html.unescape(value)
+        for name, value in re.findall(r"type='hidden' name='(\w+)' value='([^']*)'", page.text)
+    }
+    form |= {"decision": "allow"} | answer
+    back = requests.post(f"{idp}authorize", data=form, allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text
+    return back.headers["Location"]
+
+
+def callback(client, back: str, **headers: str):  # type: ignore[no-untyped-def]
+    assert back.startswith(CALLBACK), back
+    return client.get(back.removeprefix("http://testserver"), **headers)
+
+
+def test_a_citizen_logs_in_through_the_provider_and_lands_on_their_rights(client, oidc, citizen):
+    back = at_provider(client, oidc, who="typed", snils=SNILS.replace("-", "").replace(" ", ""))
+    before = client.session.session_key
+    landed = callback(client, back)
+    assert landed.status_code == 302
+    assert landed["Location"] == "/portal/my/"
+    assert client.session.session_key != before  # rotated at login: no fixation
+    account = CitizenAccount.objects.get(person=citizen)
+    assert int(client.session["_auth_user_id"]) == account.user_id
+    assert client.session[ID_TOKEN].count(".") == 2  # kept for the end-session call
+    rights = client.get("/portal/my/")
+    assert rights.status_code == 200
+    assert "Соколова Анна" in rights.content.decode()
+    # A second login finds the same account, not a new one.
+    client.post("/portal/logout/")
+    callback(client, at_provider(client, oidc, who="typed", snils=SNILS))
+    assert CitizenAccount.objects.filter(person=citizen).count() == 1
+    assert int(client.session["_auth_user_id"]) == account.user_id
+
+
+def test_the_login_page_offers_the_provider_and_the_demo_only_where_configured(
+    client, settings, oidc, citizen
+):
+    demo = citizen_account_for(citizen, demo=True)
+    page = client.get("/portal/login/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Войти через единую систему идентификации" in text
+    assert f'value="{demo.pk}"' not in text  # no demo citizens without PORTAL_DEMO_LOGIN
+    assert client.post("/portal/login/", {"account": demo.pk}).status_code == 404
+    english = client.get("/portal/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Log in through the unified identification system" in english
+
+    settings.PORTAL_DEMO_LOGIN = True
+    text = client.get("/portal/login/").content.decode()
+    assert "Войти через единую систему идентификации" in text
+    assert f'value="{demo.pk}"' in text
+
+    settings.OIDC_RP_CLIENT_ID = ""
+    text = client.get("/portal/login/").content.decode()
+    assert "Войти через единую систему идентификации" not in text
+    assert client.get("/portal/oidc/start/").status_code == 404
+    assert client.get("/portal/oidc/callback/?code=x&state=y").status_code == 404
+    settings.PORTAL_DEMO_LOGIN = False
+    assert client.get("/portal/login/").status_code == 404
+
+
+def _nothing_written(users_before: int) -> None:
+    assert CitizenAccount.objects.count() == 0
+    assert get_user_model().objects.count() == users_before
+
+
+def test_an_unknown_snils_is_a_clear_403_and_writes_nothing(client, oidc, citizen):
+    users = get_user_model().objects.count()
+    refused = callback(client, at_provider(client, oidc, who="typed", snils=STRANGER))
+    assert refused.status_code == 403
+    text = refused.content.decode()
+    assert "Не удалось войти" in text
+    assert f"Человека с вашим СНИЛС ({STRANGER})" in text
+    assert "_auth_user_id" not in client.session
+    _nothing_written(users)
+    english = callback(
+        client,
+        at_provider(client, oidc, who="typed", snils=STRANGER),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert english.status_code == 403
+    assert "No one with your SNILS" in english.content.decode()
+
+
+def test_an_account_without_a_snils_is_a_clear_403(client, oidc, citizen):
+    users = get_user_model().objects.count()
+    refused = callback(client, at_provider(client, oidc, who="unconfirmed"))
+    assert refused.status_code == 403
+    assert "не передала ваш СНИЛС" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    _nothing_written(users)
+
+
+def test_a_wrong_or_replayed_state_is_a_clear_400(client, oidc, citizen):
+    back = at_provider(client, oidc, who="typed", snils=SNILS)
+    tampered = re.sub(r"state=[^&]+", "state=forged", back)
+    refused = callback(client, tampered)
+    assert refused.status_code == 400
+    assert "вход был начат не в этом браузере" in refused.content.decode()
+    # Someone else's code and state, in another browser (a login CSRF), are refused too.
+    from django.test import Client
+
+    assert callback(Client(), back).status_code == 400
+    assert callback(client, back).status_code == 302  # the right one still works once
+    client.post("/portal/logout/")
+    replayed = callback(client, back)  # its state was used up
+    assert replayed.status_code == 400
+    assert "_auth_user_id" not in client.session
+    assert callback(client, CALLBACK + "?state=only").status_code == 400
+
+
+def test_a_refusal_at_the_provider_is_a_clear_page(client, oidc, citizen):
+    denied = callback(client, at_provider(client, oidc, decision="deny"))
+    assert denied.status_code == 403
+    assert "Вы не разрешили вход" in denied.content.decode()
+    odd = callback(client, CALLBACK + "?error=<script>&error_description=call+me")
+    assert odd.status_code == 400
+    assert "<script>" not in odd.content.decode() and "call me" not in odd.content.decode()
+    assert CitizenAccount.objects.count() == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_provider_that_does_not_answer_is_a_clear_503_and_writes_nothing(
+    client, settings, oidc, citizen
+):
+    users = get_user_model().objects.count()
+    back = at_provider(client, oidc, who="typed", snils=SNILS)
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"http://127.0.0.1:{_closed_port()}/token"
+    down = callback(client, back)
+    assert down.status_code == 503
+    assert "Система идентификации не отвечает" in down.content.decode()
+    assert "_auth_user_id" not in client.session
+    _nothing_written(users)
+
+
+def test_a_token_the_providers_key_did_not_sign_is_refused(
+    client, settings, oidc, other_idp, citizen
+):
+    settings.OIDC_OP_JWKS_ENDPOINT = f"{other_idp}jwks"
+    refused = callback(client, at_provider(client, oidc, who="typed", snils=SNILS))
+    assert refused.status_code == 400
+    assert "не удалось проверить" in refused.content.decode()
+    # The same with the key id ignored: the signature itself is checked and fails.
+    settings.OIDC_VERIFY_KID = False
+    refused = callback(client, at_provider(client, oidc, who="typed", snils=SNILS))
+    assert refused.status_code == 400
+    assert "_auth_user_id" not in client.session
+    assert CitizenAccount.objects.count() == 0
+
+
+def test_the_pkce_verifier_and_the_client_secret_are_checked_by_the_provider(
+    client, settings, oidc, citizen
+):
+    back = at_provider(client, oidc, who="typed", snils=SNILS)
+    session = client.session
+    state = parse_qs(urlsplit(back).query)["state"][0]
+    started = session[STATES]
+    started[state]["code_verifier"] = "x" * 64  # not the one the challenge was made from
+    session[STATES] = started
+    session.save()
+    assert callback(client, back).status_code == 400
+    settings.OIDC_RP_CLIENT_SECRET = "wrong"
+    assert callback(client, at_provider(client, oidc, who="typed", snils=SNILS)).status_code == 400
+    counted = requests.get(f"{oidc}_stats", timeout=10).json()
+    assert counted["token_refused"] >= 2
+    assert CitizenAccount.objects.count() == 0
+
+
+def test_a_token_from_another_issuer_is_refused(client, settings, oidc, citizen):
+    back = at_provider(client, oidc, who="typed", snils=SNILS)
+    settings.OIDC_OP_ISSUER = "https://esia.gosuslugi.ru/"
+    assert callback(client, back).status_code == 400
+    assert CitizenAccount.objects.count() == 0
+
+
+def test_logout_ends_the_session_here_and_at_the_provider(client, oidc, citizen):
+    callback(client, at_provider(client, oidc, who="typed", snils=SNILS))
+    out = client.post("/portal/logout/")
+    assert out.status_code == 302
+    ending = out["Location"]
+    assert ending.startswith(f"{oidc}end-session?")
+    assert parse_qs(urlsplit(ending).query)["id_token_hint"]
+    assert client.get("/portal/my/")["Location"].startswith("/portal/login/")
+    back = requests.get(ending, allow_redirects=False, timeout=10)
+    assert back.status_code == 302
+    assert back.headers["Location"] == "http://testserver/portal/login/"
+
+
+def test_next_stays_on_the_site(client, settings, oidc, citizen):
+    landed = callback(
+        client,
+        at_provider(client, oidc, next_url="https://evil.example/", who="typed", snils=SNILS),
+    )
+    assert landed["Location"] == "/portal/my/"
+    client.post("/portal/logout/")
+    landed = callback(
+        client, at_provider(client, oidc, next_url="/portal/my/cases/", who="typed", snils=SNILS)
+    )
+    assert landed["Location"] == "/portal/my/cases/"
+    # The demo login keeps its next on the site too.
+    settings.PORTAL_DEMO_LOGIN = True
+    client.post("/portal/logout/")
+    demo = citizen_account_for(citizen, demo=True)
+    answer = client.post("/portal/login/", {"account": demo.pk, "next": "https://evil.example/"})
+    assert answer["Location"] == "/portal/my/"
+
+
+def test_the_snils_claim_is_read_in_any_usual_form(rf, settings, oidc, citizen):
+    """ESIA writes 123-456-789 01; digits alone or with other spacing find the same person."""
+    backend = CitizenOIDCBackend()
+    payload = {"sub": "s1", "aud": CLIENT_ID, "iss": oidc.rstrip("/")}
+    for written in (SNILS, SNILS.replace("-", "").replace(" ", ""), f" {SNILS.replace(' ', '-')} "):
+        with mock.patch.object(
+            backend, "get_userinfo", return_value={"sub": "s1", "snils": written}
+        ):
+            user = backend.get_or_create_user("access", "id", payload)
+        assert user.citizen.person == citizen
+    with (
+        mock.patch.object(backend, "get_userinfo", return_value={"sub": "s1", "snils": "12345"}),
+        pytest.raises(LoginRefused),
+    ):
+        backend.get_or_create_user("access", "id", payload)
+    with (
+        mock.patch.object(backend, "get_userinfo", return_value={"sub": "s2", "snils": SNILS}),
+        pytest.raises(TokenRejected, match="someone else"),
+    ):
+        backend.get_or_create_user("access", "id", payload)
+    with pytest.raises(TokenRejected, match="another client"):
+        backend.get_or_create_user("access", "id", payload | {"aud": ["another-portal"]})
+    assert CitizenAccount.objects.count() == 1  # the first lookups' one, and no other
