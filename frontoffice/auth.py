@@ -14,7 +14,9 @@ directly, not listed in AUTHENTICATION_BACKENDS, so no other login form can reac
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +45,9 @@ ID_TOKEN = "portal_oidc_id_token"  # noqa: S105 (a session key, not a secret)
 # Where the session keeps the state, nonce and PKCE verifier of logins started (the library's).
 STATES = "oidc_states"
 ERROR_CODE = re.compile(r"[a-z_]{1,40}")
+# A login not finished within this many seconds of its start is refused (its state expired).
+STATE_MAX_AGE_SECONDS = 600
+LOGGER = logging.getLogger(__name__)
 
 
 class TokenRejected(Exception):
@@ -183,7 +188,8 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             _("The identity provider's answer is incomplete. Start the login again."),
             400,
         )
-    if entry is None:
+    if entry is None or time.time() - entry.get("added_on", 0) > STATE_MAX_AGE_SECONDS:
+        LOGGER.warning("Portal login refused: a state not started in this session, or expired")
         return _refused(
             request,
             _(
@@ -201,6 +207,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
         return _refused(request, str(exc.message), exc.status)
     except requests.HTTPError as exc:
         answered = exc.response.status_code if exc.response is not None else 500
+        LOGGER.warning("Portal login refused: the identity provider answered %s", answered)
         if answered >= 500:
             return _refused(request, _unavailable(), 503)
         return _refused(
@@ -208,9 +215,21 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             _("The identity provider did not accept the login. Start the login again."),
             400,
         )
-    except requests.RequestException:  # not reached, timed out, or not JSON
+    except requests.RequestException as exc:  # not reached, timed out, or not JSON
+        LOGGER.warning("Portal login: the identity provider does not answer: %s", exc)
         return _refused(request, _unavailable(), 503)
-    except (TokenRejected, SuspiciousOperation, jwt.PyJWTError, KeyError):
+    except (TokenRejected, SuspiciousOperation, jwt.PyJWTError) as exc:
+        LOGGER.warning("Portal login refused: %s", exc)
+        return _refused(
+            request,
+            _("The identity provider's answer could not be verified. Start the login again."),
+            400,
+        )
+    except (KeyError, AttributeError, TypeError, ValueError):
+        # An answer not shaped as the protocol says (a token response without its fields, a
+        # JWKS without keys...): the provider's fault, told as such; logged whole in case it
+        # is ours.
+        LOGGER.exception("Portal login refused: a malformed answer of the identity provider")
         return _refused(
             request,
             _("The identity provider's answer could not be verified. Start the login again."),
@@ -218,7 +237,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
         )
     if user is None or not user.is_active:
         return _refused(request, _("This login is not allowed."), 403)
-    next_url = request.session.get("oidc_login_next")
+    next_url = request.session.pop("oidc_login_next", None)
     citizen_login(request, user.citizen)
     request.session[ID_TOKEN] = backend.id_token
     return redirect(safe_next(request, next_url))

@@ -24,9 +24,16 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 
-from frontoffice.auth import ID_TOKEN, STATES, CitizenOIDCBackend, LoginRefused, TokenRejected
+from frontoffice.auth import (
+    ID_TOKEN,
+    STATE_MAX_AGE_SECONDS,
+    STATES,
+    CitizenOIDCBackend,
+    LoginRefused,
+    TokenRejected,
+)
 from frontoffice.models import CitizenAccount
-from frontoffice.services import citizen_account_for
+from frontoffice.services import ATTEMPTS, citizen_account_for
 from platform_core.validators import snils_from_number
 from registries.models import Person
 from tests.peers import peer_stop
@@ -357,3 +364,30 @@ def test_the_snils_claim_is_read_in_any_usual_form(rf, settings, oidc, citizen):
     with pytest.raises(TokenRejected, match="another client"):
         backend.get_or_create_user("access", "id", payload | {"aud": ["another-portal"]})
     assert CitizenAccount.objects.count() == 1  # the first lookups' one, and no other
+
+
+def test_a_login_left_too_long_or_a_malformed_answer_is_a_clear_400(client, oidc, citizen):
+    back = at_provider(client, oidc, who="typed", snils=SNILS)
+    session = client.session
+    started = session[STATES]
+    state = parse_qs(urlsplit(back).query)["state"][0]
+    started[state]["added_on"] -= STATE_MAX_AGE_SECONDS + 1
+    session[STATES] = started
+    session.save()
+    assert callback(client, back).status_code == 400
+    for answer in ({"access_token": "a"}, ["not", "an", "object"]):
+        back = at_provider(client, oidc, who="typed", snils=SNILS)
+        with mock.patch.object(CitizenOIDCBackend, "get_token", return_value=answer):
+            refused = callback(client, back)
+        assert refused.status_code == 400
+        assert "не удалось проверить" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert CitizenAccount.objects.count() == 0
+
+
+def test_callbacks_are_rate_limited_per_address(client, oidc, citizen):
+    for _ in range(ATTEMPTS):
+        assert callback(client, CALLBACK + "?code=guess&state=guess").status_code == 400
+    refused = callback(client, at_provider(client, oidc, who="typed", snils=SNILS))
+    assert refused.status_code == 429
+    assert "_auth_user_id" not in client.session
