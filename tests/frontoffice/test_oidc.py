@@ -391,3 +391,40 @@ def test_callbacks_are_rate_limited_per_address(client, oidc, citizen):
     refused = callback(client, at_provider(client, oidc, who="typed", snils=SNILS))
     assert refused.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_the_emulated_provider_refuses_what_a_real_one_would(idp):
+    discovery = requests.get(f"{idp}.well-known/openid-configuration", timeout=10).json()
+    assert discovery["token_endpoint"] == f"{idp}token"
+    assert requests.get(f"{idp}jwks", timeout=10).json()["keys"][0]["alg"] == "RS256"
+    asked = {
+        "response_type": "code",
+        "client_id": CLIENT_ID,
+        "redirect_uri": CALLBACK,
+        "scope": "openid snils",
+        "state": "s1",
+        "nonce": "n1",
+        "code_challenge": "c" * 43,
+        "code_challenge_method": "S256",
+    }
+    unknown = requests.get(f"{idp}authorize", params=asked | {"client_id": "x"}, timeout=10)
+    assert unknown.status_code == 400 and "client_id" in unknown.text
+    elsewhere = asked | {"redirect_uri": "https://evil.example/cb"}
+    assert requests.get(f"{idp}authorize", params=elsewhere, timeout=10).status_code == 400
+    no_pkce = {k: v for k, v in asked.items() if k != "code_challenge"}
+    sent_back = requests.get(f"{idp}authorize", params=no_pkce, allow_redirects=False, timeout=10)
+    assert sent_back.status_code == 302
+    assert "error=invalid_request" in sent_back.headers["Location"]
+    typo = requests.post(
+        f"{idp}authorize", data=asked | {"decision": "allow", "who": "typed", "snils": "12"}
+    )
+    assert typo.status_code == 400 and "СНИЛС" in typo.text
+    wrong_client = requests.post(
+        f"{idp}token",
+        data={"grant_type": "authorization_code", "code": "x", "client_id": CLIENT_ID},
+        auth=(CLIENT_ID, "not-the-secret"),
+        timeout=10,
+    )
+    assert wrong_client.status_code == 401
+    assert wrong_client.json() == {"error": "invalid_client"}
+    assert requests.get(f"{idp}userinfo", headers={"Authorization": "Bearer x"}).status_code == 401
