@@ -20,6 +20,7 @@ import secrets
 import selectors
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +45,9 @@ WORKERS = int(os.environ.get("BENCH_INGEST_WORKERS", "3"))
 CONNECTIONS = 16
 BATCH = 500
 WARM = 50
+# The single posts are sent in rounds and the median round is the figure: one build measured
+# 442-588 posts/s over five runs on an idle machine, so one round alone says little.
+ROUNDS = 3
 
 
 def _free_port() -> int:
@@ -227,13 +231,15 @@ def _mothers(count: int) -> list[Person]:
         "ingest_events_per_s",
         "1/s",
         "Signed, validated civil registry events posted one per request to gunicorn "
-        f"({WORKERS} workers), stored once and acknowledged; {CONNECTIONS} concurrent clients.",
+        f"({WORKERS} workers), stored once and acknowledged; {CONNECTIONS} concurrent clients; "
+        f"the median of {ROUNDS} rounds.",
         target=500,
     ),
     Metric(
         "ingest_ack_p99_ms",
         "ms",
-        "p99 of the acknowledgement latency of those single posts, as the clients saw it.",
+        "p99 of the acknowledgement latency of those single posts (all rounds), as the "
+        "clients saw it.",
         higher_is_better=False,
     ),
     Metric(
@@ -263,7 +269,7 @@ def ingest(ctx: Context) -> dict[str, float]:
             kind=SystemKind.CIVIL_REGISTRY,
             scopes=[Scope.CIVIL_REGISTRY_EVENTS],
         )
-        mothers = _mothers(singles + batched + WARM)
+        mothers = _mothers(singles * ROUNDS + batched + WARM)
         port = _free_port()
         with _server(port, ctx):
             stamp = str(int(time.time()))
@@ -272,16 +278,23 @@ def ingest(ctx: Context) -> dict[str, float]:
             _send_all(
                 port, [_request(port, PATH, json.dumps(d).encode(), system, stamp) for d in warm]
             )
-            documents = _births(mothers[:singles], on, "one")
-            requests = [
-                _request(port, PATH, json.dumps(d, ensure_ascii=False).encode(), system, stamp)
-                for d in documents
-            ]
-            seconds, latencies, statuses = _send_all(port, requests)
-            ctx.log(f"   {singles} single posts in {seconds:.1f} s, answers {statuses}")
+            rates: list[float] = []
+            latencies: list[float] = []
+            for round_ in range(ROUNDS):
+                documents = _births(
+                    mothers[singles * round_ : singles * (round_ + 1)], on, f"one{round_}"
+                )
+                requests = [
+                    _request(port, PATH, json.dumps(d, ensure_ascii=False).encode(), system, stamp)
+                    for d in documents
+                ]
+                seconds, round_latencies, statuses = _send_all(port, requests)
+                ctx.log(f"   {singles} single posts in {seconds:.1f} s, answers {statuses}")
+                rates.append(singles / seconds)
+                latencies += round_latencies
             latencies.sort()
             p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-            batch_documents = _births(mothers[singles:-WARM], on, "many")
+            batch_documents = _births(mothers[singles * ROUNDS : -WARM], on, "many")
             batches = [
                 _request(
                     port,
@@ -295,7 +308,7 @@ def ingest(ctx: Context) -> dict[str, float]:
             batch_seconds, _latencies, batch_statuses = _send_all(port, batches)
             ctx.log(f"   {batched} events in batches in {batch_seconds:.1f} s, {batch_statuses}")
         stored = InboundEvent.objects.filter(status=InboxStatus.RECEIVED).count()
-        expected = singles + batched + len(warm)
+        expected = singles * ROUNDS + batched + len(warm)
         if stored != expected:
             raise RuntimeError(f"{stored} events stored, {expected} sent")
         from registries.services.inbound import inbound_apply
@@ -314,7 +327,7 @@ def ingest(ctx: Context) -> dict[str, float]:
             raise RuntimeError(f"only {applied} of {len(sample)} events applied")
     _flush_redis()
     return {
-        "ingest_events_per_s": singles / seconds,
+        "ingest_events_per_s": statistics.median(rates),
         "ingest_ack_p99_ms": p99,
         "ingest_batch_events_per_s": batched / batch_seconds,
         "inbound_apply_events_per_s": len(sample) / apply_seconds,
