@@ -191,8 +191,15 @@ class _Evaluator:
         if isinstance(node, Or):
             return _or(self.eval(node.left), self.eval(node.right))
         if isinstance(node, Not):
+            before = len(self.conditions)
             value = self.eval(node.operand)
-            return None if value is None else not value
+            negated = None if value is None else not value
+            if len(self.conditions) == before + 1 and isinstance(
+                node.operand, Compare | In | Name | Call | Not
+            ):
+                # `not employed` is one condition, recorded as required: met when not employed.
+                self.conditions[-1] = Condition(source_of(node, self.rule.text), negated)
+            return negated
         if isinstance(node, Compare):
             return self.condition(
                 node, _compare(node.op, self.eval(node.left), self.eval(node.right))

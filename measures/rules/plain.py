@@ -1,10 +1,14 @@
 """A decision's explanation in plain words, for whoever reads it (the notifications, the
-citizen portal).
+citizen portal and its API, the contact centre): one path for all.
 
 The explanation is stored as the rules engine wrote it (measures/rules/evaluate.py): each
-condition as its rule text with the value it had, each fact with its value. Here fact names
-become their labels in the reader's language, operators become words ("not more than"), and
-every condition says whether it held.
+condition as its rule text with the value it had, each fact with its value. Here each
+condition becomes a sentence a citizen understands, from the phrasing table of
+measures/rules/phrases.py: "Children under 17 years: 2 (at least one is needed)", "The
+family's average monthly income per person, 14 250 RUB, is not above the subsistence minimum
+of 17 733 RUB". Numbers are grouped and money is in roubles, in the active language. A
+condition the table does not cover keeps the generic wording: fact names become their labels,
+operators become words ("is not more than").
 """
 
 from __future__ import annotations
@@ -12,13 +16,32 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any
 
 from django.db import models
 from django.utils.formats import number_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from measures.rules import FACTS
+from measures.enums import Outcome
+from measures.rules.checker import RuleInvalid, rule_check
+from measures.rules.facts import FACTS, fact_from_json, fact_key
+from measures.rules.phrases import (
+    CHOICE,
+    MIRRORED,
+    MONEY,
+    NEEDS,
+    OPPOSITE,
+    PAIRS,
+    PHRASES,
+    WEEKS,
+    YEARS,
+    YES_NO,
+    Phrase,
+)
+from measures.rules.syntax import Call, Compare, In, Literal, Name, Node, Not
 
 # The rule language's lexemes (measures/rules/syntax.py): texts, numbers, names, operators.
 LEXEME = re.compile(r'"[^"\n]*"|[0-9]+(?:\.[0-9]+)?|[a-z_][a-z0-9_]*|==|!=|<=|>=|\S')
@@ -44,6 +67,18 @@ def _words() -> dict[str, str]:
     }
 
 
+def _number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _grouped(number: Decimal) -> str:
+    places = 0 if number == number.to_integral_value() else 2
+    return number_format(round(number, places), decimal_pos=places, force_grouping=True)
+
+
 def value_plain(value: Any) -> str:
     """Return a fact's value as a reader would write it (numbers in the active locale)."""
     if value is None:
@@ -53,15 +88,21 @@ def value_plain(value: Any) -> str:
     if isinstance(value, int | float | Decimal) or (
         isinstance(value, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value)
     ):
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            return str(value)
-        places = 0 if number == number.to_integral_value() else 2
-        return number_format(round(number, places), decimal_pos=places, force_grouping=True)
+        number = _number(value)
+        return str(value) if number is None else _grouped(number)
     if isinstance(value, list):
         return ", ".join(value_plain(v) for v in value)
     return str(value)
+
+
+def money_plain(amount: Any) -> str:
+    """Return an amount of money as written: grouped, in roubles ("14 250 ₽")."""
+    number = _number(amount)
+    return (
+        value_plain(amount)
+        if number is None
+        else _("%(amount)s RUB") % {"amount": _grouped(number)}
+    )
 
 
 def _argument_plain(param: Any, value: Any) -> str:
@@ -75,6 +116,7 @@ def _argument_plain(param: Any, value: Any) -> str:
 
 
 def _fact_label(name: str, args: dict[str, Any]) -> str:
+    """The library's label of a fact with its arguments (the generic wording)."""
     fact = FACTS.get(name)
     if fact is None:
         return name
@@ -84,6 +126,162 @@ def _fact_label(name: str, args: dict[str, Any]) -> str:
         for arg, value in args.items()
     ]
     return f"{fact.label} ({'; '.join(shown)})" if shown else str(fact.label)
+
+
+def _plain_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Arguments as JSON keeps them: a default that is a choice becomes its value."""
+    return {k: v.value if isinstance(v, Enum) else v for k, v in args.items()}
+
+
+def fact_subject(name: str, args: dict[str, Any]) -> str:
+    """Return the words naming a fact with its arguments ("Children under 17 years")."""
+    phrase = PHRASES.get(name)
+    if phrase is None:
+        return _fact_label(name, args)
+    defaults = {p.name: p.default for p in FACTS[name].params} if name in FACTS else {}
+    full = _plain_args({**defaults, **args})
+    if isinstance(phrase.subject, Promise):
+        return str(phrase.subject % full)
+    return str(phrase.subject(full))
+
+
+def _in_unit(phrase: Phrase | None, value: Any) -> str:
+    """A value (or a limit) written in its fact's unit."""
+    if value is None or phrase is None:
+        return value_plain(value)
+    if phrase.unit == MONEY:
+        return money_plain(value)
+    if phrase.unit in (YEARS, WEEKS) and (number := _number(value)) is not None:
+        words = (
+            ngettext("%(n)s year", "%(n)s years", int(number))
+            if phrase.unit == YEARS
+            else ngettext("%(n)s week", "%(n)s weeks", int(number))
+        )
+        return words % {"n": _grouped(number)}
+    if phrase.unit == CHOICE and str(value) in phrase.choices:
+        return str(phrase.choices[str(value)])
+    return value_plain(value)
+
+
+def fact_value(name: str, value: Any) -> str:
+    """Return a fact's value as a citizen reads it: "14 250 ₽", "5 years", "group II", or for
+    a yes/no fact its sentence ("No death is recorded")."""
+    phrase = PHRASES.get(name)
+    if phrase is not None and phrase.unit == YES_NO and isinstance(value, bool):
+        return str(phrase.yes if value else phrase.no)
+    return _in_unit(phrase, value)
+
+
+class _Uncovered(Exception):
+    """A condition the phrasing table has no sentence for: the generic wording reads it."""
+
+
+class _Reader:
+    """Reads one condition's syntax tree into a sentence, with the facts' values known."""
+
+    def __init__(self, text: str, known: dict[str, Any]):
+        self.checked = rule_check(text)
+        self.known = known
+
+    def fact(self, node: Node) -> tuple[str, dict[str, Any], Any] | None:
+        """The fact a node names, its arguments and its value; None for anything else."""
+        if not isinstance(node, Name | Call) or id(node) not in self.checked.facts:
+            return None
+        definition, args = self.checked.facts[id(node)]
+        args = _plain_args(args)
+        value = self.known.get(fact_key(definition.name, args))
+        return definition.name, args, fact_from_json(definition, value)
+
+    def sentence(self) -> str:
+        node, negated = self.checked.tree, False
+        if isinstance(node, Not):
+            node, negated = node.operand, True
+        if (fact := self.fact(node)) is not None:
+            return self.yes_no(*fact, negated=negated)
+        if isinstance(node, Compare):
+            return self.compare(node, negated=negated)
+        if isinstance(node, In):
+            return self.listed(node, negated=negated)
+        raise _Uncovered
+
+    def yes_no(self, name: str, args: dict[str, Any], value: Any, *, negated: bool) -> str:
+        phrase = PHRASES.get(name)
+        if phrase is None or phrase.yes is None or phrase.no is None:
+            raise _Uncovered
+        if value is None:
+            return _("%(subject)s: %(value)s") % {
+                "subject": fact_subject(name, args),
+                "value": value_plain(None),
+            }
+        return str(phrase.yes if value else phrase.no)
+
+    @staticmethod
+    def _needs(name: str, op: str, limit: Any, shown: str) -> str:
+        phrase = PHRASES.get(name)
+        number = _number(limit) if not isinstance(limit, bool) else None
+        if phrase is not None and number is not None and (op, number) in phrase.needs:
+            return str(phrase.needs[(op, number)])
+        return str(NEEDS[op]) % {"limit": shown}
+
+    def _stated(self, name: str, args: dict[str, Any], value: Any, needs: str) -> str:
+        return _("%(subject)s: %(value)s (%(needs)s)") % {
+            "subject": fact_subject(name, args),
+            "value": fact_value(name, value),
+            "needs": needs,
+        }
+
+    def compare(self, node: Compare, *, negated: bool) -> str:
+        op = OPPOSITE[node.op] if negated else node.op
+        left, right = self.fact(node.left), self.fact(node.right)
+        if left is None and right is not None and isinstance(node.left, Literal):
+            left, right, op = right, None, MIRRORED[op]
+            literal: Node = node.left
+        else:
+            literal = node.right
+        if left is None:
+            raise _Uncovered
+        name, args, value = left
+        if right is None:
+            if not isinstance(literal, Literal):
+                raise _Uncovered
+            shown = _in_unit(PHRASES.get(name), literal.value)
+            return self._stated(name, args, value, self._needs(name, op, literal.value, shown))
+        other, other_args, other_value = right
+        pair = PAIRS.get((name, op, other))
+        if pair is not None and value is not None and other_value is not None:
+            held = _compare(op, value, other_value)
+            words = pair.held if held else pair.not_held
+            return str(words) % {
+                "left": fact_value(name, value),
+                "right": fact_value(other, other_value),
+            }
+        limit = _("%(subject)s, %(value)s") % {
+            "subject": fact_subject(other, other_args).lower(),
+            "value": fact_value(other, other_value),
+        }
+        return self._stated(name, args, value, str(NEEDS[op]) % {"limit": limit})
+
+    def listed(self, node: In, *, negated: bool) -> str:
+        fact = self.fact(node.item)
+        if fact is None or not all(isinstance(o, Literal) for o in node.options):
+            raise _Uncovered
+        name, args, value = fact
+        phrase = PHRASES.get(name)
+        options = [_in_unit(phrase, o.value) for o in node.options if isinstance(o, Literal)]
+        shown = (f" {_('or')} ").join(options)
+        needs = str(NEEDS["not in" if negated else "in"]) % {"limit": shown}
+        return self._stated(name, args, value, needs)
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    return {
+        "==": left == right,
+        "!=": left != right,
+        "<": left < right,
+        "<=": left <= right,
+        ">": left > right,
+        ">=": left >= right,
+    }[op]
 
 
 def _arguments(lexemes: list[str]) -> dict[str, str]:
@@ -107,7 +305,7 @@ def _arguments(lexemes: list[str]) -> dict[str, str]:
 
 
 def condition_plain(text: str) -> str:
-    """Return a rule's condition in words: «label» for each fact, words for operators."""
+    """Return a rule's condition in generic words: «label» for each fact, words for operators."""
     lexemes = LEXEME.findall(text)
     words = _words()
     pieces: list[str] = []
@@ -136,17 +334,45 @@ def condition_plain(text: str) -> str:
     return re.sub(r"([(\[]) | ([)\],])", lambda m: m.group(1) or m.group(2), joined)
 
 
+def condition_sentence(text: str, known: dict[str, Any]) -> str:
+    """Return a condition as a citizen's sentence with the facts' values (`known`: fact key
+    to value as the explanation stores them); the generic wording where the table has none."""
+    try:
+        return _Reader(text, known).sentence()
+    except (_Uncovered, RuleInvalid, KeyError, TypeError, InvalidOperation):
+        return condition_plain(text)
+
+
 def _verdict(value: bool | None) -> str:
     if value is None:
         return _("could not be checked: information is missing")
     return _("met") if value else _("not met")
 
 
+def _known(explanation: dict[str, Any]) -> dict[str, Any]:
+    return {
+        fact_key(f["fact"], _plain_args(f.get("args") or {})): f.get("value")
+        for f in explanation.get("facts", [])
+        if f.get("fact")
+    }
+
+
+def _subject_of(fact: dict[str, Any]) -> str:
+    if fact.get("fact") in FACTS:
+        return fact_subject(fact["fact"], fact.get("args") or {})
+    return str(fact.get("label") or fact.get("key") or "")
+
+
 def explanation_plain(explanation: dict[str, Any]) -> dict[str, Any]:
-    """Return a decision's explanation as lists of plain sentences for the templates."""
+    """Return a decision's explanation as lists of plain sentences for the templates and the
+    API: each condition as a sentence with its mark (met, not met, not known), the facts
+    used with their values, what is missing. `failed` lists the conditions that did not hold
+    when the outcome is not a right (a condition of an alternative that was not needed is no
+    reason)."""
+    known = _known(explanation)
     conditions = [
         {
-            "text": condition_plain(c["condition"]),
+            "text": condition_sentence(c["condition"], known),
             "held": c["value"],
             "verdict": _verdict(c["value"]),
         }
@@ -158,21 +384,21 @@ def explanation_plain(explanation: dict[str, Any]) -> dict[str, Any]:
         if key in seen:
             continue
         seen.add(key)
-        label = (
-            _fact_label(fact["fact"], fact.get("args") or {})
-            if fact.get("fact") in FACTS
-            else fact.get("label") or key
+        value = fact.get("value")
+        facts.append(
+            {
+                "label": _subject_of(fact),
+                "value": fact_value(fact["fact"], value)
+                if fact.get("fact")
+                else value_plain(value),
+            }
         )
-        facts.append({"label": label, "value": value_plain(fact.get("value"))})
-    missing = [
-        _fact_label(f["fact"], f.get("args") or {}) if f.get("fact") in FACTS else f.get("label")
-        for f in explanation.get("missing", [])
-    ]
+    eligible = explanation.get("outcome") == Outcome.ELIGIBLE
     return {
         "conditions": conditions,
-        "failed": [c for c in conditions if c["held"] is False],
+        "failed": [] if eligible else [c for c in conditions if c["held"] is False],
         "facts": facts,
-        "missing": missing,
+        "missing": [_subject_of(f) for f in explanation.get("missing", [])],
         "rule_version": explanation.get("rule_version"),
         "as_of": date.fromisoformat(explanation["as_of"]) if explanation.get("as_of") else None,
     }

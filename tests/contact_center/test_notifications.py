@@ -90,17 +90,20 @@ def test_a_refusal_explains_the_conditions_that_failed(
     assert portal.status == NotificationStatus.SENT
     assert decision.number in body and "отказано" in body
     refused_because = body.split("не выполнены следующие условия:")[1].split("\n\n")[0]
-    # The condition that failed, in words: the fact labels, not the rule's names.
-    assert "«среднедушевой доход семьи в месяц" in refused_because
-    assert "не больше «прожиточный минимум" in refused_because
+    # The condition that failed, as a sentence with the values: no rule names, no operators.
+    assert re.fullmatch(
+        r"\n— Среднедушевой доход семьи в месяц, 450\s000 ₽, превышает прожиточный минимум"
+        r" в 20\s000 ₽",
+        refused_because,
+    )
     assert "family_income_per_capita" not in body
-    assert "— «жив»: выполнено" in body
-    assert "не выполнено" in body
+    assert "— Запись о смерти отсутствует: выполнено" in body
+    assert "— Дети младше 17 лет: 1 (нужен хотя бы один): выполнено" in body
+    assert "20\xa0000 ₽: не выполнено" in body
     # The facts used, with their values (the income is 900 000 a month, over the family).
     assert "Сведения, которые были учтены:" in body
-    assert re.search(
-        r"— среднедушевой доход семьи в месяц \(число учитываемых месяцев: 12\): 450\s000\n", body
-    )
+    assert re.search(r"— Среднемесячный доход на члена семьи за 12 месяцев: 450\s000 ₽\n", body)
+    assert re.search(r"— Прожиточный минимум на душу населения: 20\s000 ₽\n", body)
     assert "Размер:" not in body  # a refusal has no amount
     assert "обжаловать" in body
 
@@ -117,7 +120,11 @@ def test_a_decision_reads_in_english_through_the_translations(calendar):
     assert portal.language == "en"
     assert portal.subject.startswith(f"Decision No. {case.decision.number}")
     assert "you are refused" in portal.body
-    assert "«average monthly family income per person" in portal.body
+    assert re.search(
+        r"The family's average monthly income per person, 450,000 RUB, is above the subsistence"
+        r" minimum of 20,000 RUB: not met",
+        portal.body,
+    )
     assert ": not met" in portal.body
 
 

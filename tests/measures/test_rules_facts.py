@@ -635,7 +635,7 @@ def test_the_explanation_lists_each_condition_and_fact():
     assert [(c.text, c.value) for c in result.conditions] == [
         ("alive", True),
         ("children(max_age=3) >= 1", True),
-        ("age > 60", False),
+        ("not (age > 60)", True),  # a negated condition is recorded as required
     ]
     assert [(f.name, f.args, f.value, f.owner, f.label) for f in result.facts] == [
         ("alive", {}, True, DataOwner.CIVIL_REGISTRY, "alive"),
