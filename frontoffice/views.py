@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from frontoffice.auth import ID_TOKEN, citizen_login, end_session_url, oidc_enabled, safe_next
@@ -65,6 +66,7 @@ from measures.rules.sources import Status
 from measures.services.entitlements import entitlements_calculate
 from platform_core.errors import DomainError
 from platform_core.models import Region
+from platform_core.texts import said_plain
 from registries.enums import StatusKind
 from registries.models import Person
 from treasury.enums import PaymentStatus
@@ -242,7 +244,7 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
             "at": entry.at,
             "what": entry.get_kind_display(),
             "status": CaseStatus(entry.to_status).label if entry.to_status else "",
-            "text": entry.text,
+            "text": said_plain(entry.data.get("said"), entry.text),
             "channel": Channel(entry.channel).label if entry.channel else "",
         }
         for entry in found.entries.order_by("at", "pk")
@@ -259,9 +261,22 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+# How a payment's status reads to the citizen it pays (the staff see the treasury's words).
+PAYMENT_STATUS_FOR_CITIZEN = {
+    PaymentStatus.FORMED: gettext_lazy("Being prepared for payment"),
+    PaymentStatus.SENT: gettext_lazy("Sent to your bank"),
+    PaymentStatus.CREDITED: gettext_lazy("Credited to your account"),
+    PaymentStatus.RETURNED: gettext_lazy("Returned by the bank: check your payment details"),
+    PaymentStatus.WITHDRAWN: gettext_lazy("Postponed: it will be paid later"),
+    PaymentStatus.RECALLED: gettext_lazy("Taken back by the bank: it will be paid again"),
+}
+
+
 @citizen_view
 def payments(request: HttpRequest) -> HttpResponse:
-    found = payments_of(request.portal.acting)[:200]  # type: ignore[attr-defined]
+    found = list(payments_of(request.portal.acting)[:200])  # type: ignore[attr-defined]
+    for payment in found:
+        payment.status_for_citizen = PAYMENT_STATUS_FOR_CITIZEN[payment.status]  # type: ignore[attr-defined]
     returned = any(p.status == PaymentStatus.RETURNED for p in found)
     return _page(request, "payments.html", {"payments": found, "returned": returned})
 

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from integration.enums import DataKind
 from integration.models import DataRequest
@@ -59,6 +60,7 @@ from platform_core.bus import publish
 from platform_core.calendar import deadline_at
 from platform_core.errors import Conflict
 from platform_core.signing import sign
+from platform_core.texts import Said, said
 from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, Sex
 from registries.models import LifeEvent, Person, Relation
 from registries.selectors import family_as_of
@@ -76,21 +78,28 @@ def case_entry_add(
     kind: str,
     *,
     now: datetime,
-    text: str = "",
+    text: str | Said = "",
     data: dict[str, Any] | None = None,
     actor: Any = None,
     channel: str = "",
 ) -> CaseEntry:
+    """Add a line to the case's timeline. A `Said` text is kept as its msgid and parameters
+    too (data["said"]), so each reader sees it in their language."""
+    data = dict(data or {})
+    if isinstance(text, Said):
+        data["said"] = text.as_json()
     return CaseEntry.objects.create(
-        case=case, kind=kind, at=now, text=text, data=data or {}, actor=actor, channel=channel
+        case=case, kind=kind, at=now, text=str(text), data=data, actor=actor, channel=channel
     )
 
 
-def case_move(case: Case, transition: str, *, now: datetime, why: str, actor: Any = None) -> None:
+def case_move(
+    case: Case, transition: str, *, now: datetime, why: str | Said, actor: Any = None
+) -> None:
     """Apply a declared transition to a locked case and log it."""
     before = case.status
     getattr(case, transition)()
-    case.summary = why
+    case.summary = str(why)
     if case.status not in OPEN_CASE_STATUSES:
         case.closed_at = now
         # The data other agencies gave for it may be erased sooner (integration listens).
@@ -105,7 +114,8 @@ def case_move(case: Case, transition: str, *, now: datetime, why: str, actor: An
         actor=actor,
         from_status=before,
         to_status=case.status,
-        text=why,
+        text=str(why),
+        data={"said": why.as_json()} if isinstance(why, Said) else {},
     )  # the status-change log is the timeline
 
 
@@ -270,7 +280,12 @@ def case_work(*, case_id: int, now: datetime) -> Case:
             return case  # worked before: a repeated delivery changes nothing
         evaluated = case_evaluate(case)
         if evaluated is None:
-            case_move(case, "to_review", now=now, why=_("No rules in force on that date."))
+            case_move(
+                case,
+                "to_review",
+                now=now,
+                why=said(gettext_noop("No rules in force on that date.")),
+            )
             return case
         result = evaluated.outcome
         case_entry_add(case, CaseEntryKind.EVALUATED, now=now, data=evaluated.explanation)
@@ -281,7 +296,10 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                     case,
                     "wait_for_data",
                     now=now,
-                    why=_("Data asked of other agencies: %(kinds)s.") % {"kinds": ", ".join(asked)},
+                    why=said(
+                        gettext_noop("Data asked of other agencies: %(kinds)s."),
+                        kinds=", ".join(asked),
+                    ),
                 )
                 return case
             # The officer's clock starts now: it is theirs to get what is missing.
@@ -290,8 +308,10 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 case,
                 "to_review",
                 now=now,
-                why=_("Data is missing: %(facts)s.")
-                % {"facts": ", ".join(f["label"] for f in evaluated.explanation["missing"])},
+                why=said(
+                    gettext_noop("Data is missing: %(facts)s."),
+                    facts=", ".join(f["label"] for f in evaluated.explanation["missing"]),
+                ),
             )
             return case
         applied = case.trigger_kind == TriggerKind.APPLICATION
@@ -303,18 +323,25 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 case,
                 "to_review",
                 now=now,
-                why=_(
-                    "After the change the conditions are not met: an officer decides "
-                    "whether the right is revoked."
+                why=said(
+                    gettext_noop(
+                        "After the change the conditions are not met: an officer decides "
+                        "whether the right is revoked."
+                    )
                 ),
             )
             return case
         if recalculating and _unchanged(case, result):
-            case_move(case, "close", now=now, why=_("The recalculation changes nothing."))
+            case_move(
+                case, "close", now=now, why=said(gettext_noop("The recalculation changes nothing."))
+            )
             return case
         if result.outcome == Outcome.INELIGIBLE and not applied:
             case_move(
-                case, "no_right", now=now, why=_("The conditions of the measure are not met.")
+                case,
+                "no_right",
+                now=now,
+                why=said(gettext_noop("The conditions of the measure are not met.")),
             )
             return case
         case_deadline_start(case, now)
@@ -332,7 +359,9 @@ def case_work(*, case_id: int, now: datetime) -> Case:
                 case,
                 "offer",
                 now=now,
-                why=_("The right is there; the measure is given on an application."),
+                why=said(
+                    gettext_noop("The right is there; the measure is given on an application.")
+                ),
             )
             publish(
                 CASE_OFFERED_EVENT,
@@ -449,7 +478,11 @@ def decision_take(
         "decide",
         now=now,
         actor=actor,
-        why=_("Granted.") if outcome == DecisionOutcome.GRANT else _("Refused."),
+        why=said(
+            gettext_noop("Granted.")
+            if outcome == DecisionOutcome.GRANT
+            else gettext_noop("Refused.")
+        ),
     )
     case_entry_add(
         case, CaseEntryKind.DECIDED, now=now, actor=actor, data={"decision": decision.number}
@@ -558,11 +591,14 @@ def assignment_replace(
         decision.case,
         CaseEntryKind.COMMENT,
         now=now,
-        text=_(
-            "Recalculated: %(difference)s RUB to %(day)s (arrears if positive, overpayment "
-            "if negative)."
-        )
-        % {"difference": recalculation.difference, "day": until.isoformat()},
+        text=said(
+            gettext_noop(
+                "Recalculated: %(difference)s RUB to %(day)s (arrears if positive, overpayment "
+                "if negative)."
+            ),
+            difference=recalculation.difference,
+            day=until.isoformat(),
+        ),
         data={"recalculation": recalculation.pk, "difference": str(recalculation.difference)},
     )
     publish(
@@ -636,7 +672,11 @@ def case_take(*, case: Case, officer: Any, now: datetime) -> Case:
         locked.assigned_to = officer
         locked.save(update_fields=["assigned_to"])
         case_entry_add(
-            locked, CaseEntryKind.COMMENT, now=now, actor=officer, text=_("Taken to work.")
+            locked,
+            CaseEntryKind.COMMENT,
+            now=now,
+            actor=officer,
+            text=said(gettext_noop("Taken to work.")),
         )
     return locked
 
@@ -681,7 +721,7 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
                 CaseEntryKind.COMMENT,
                 now=now,
                 actor=officer,
-                text=_("Refusal proposed: %(reason)s") % {"reason": reason},
+                text=said(gettext_noop("Refusal proposed: %(reason)s"), reason=reason),
             )
             return locked
         if locked.data_complete_at is None:
@@ -699,7 +739,7 @@ def case_decide(*, case: Case, outcome: str, reason: str, officer: Any, now: dat
 
 
 def assignments_end(
-    *, person: Person, last_day: date, reason: str, now: datetime, only: Q | None = None
+    *, person: Person, last_day: date, reason: str | Said, now: datetime, only: Q | None = None
 ) -> int:
     """End the person's assignments after last_day (a death: paid to the day of death),
     and close their open cases; `only` those of the measures and regions it selects. Each
@@ -719,14 +759,17 @@ def assignments_end(
             else:
                 assignment.active_to = last_day
             assignment.terminate()
-            assignment.ended_reason = reason
+            assignment.ended_reason = str(reason)
             assignment.save(update_fields=["status", "active_to", "ended_reason"])
             case_entry_add(
                 assignment.decision.case,
                 CaseEntryKind.COMMENT,
                 now=now,
-                text=_("Assignment ended on %(day)s: %(reason)s")
-                % {"day": last_day.isoformat(), "reason": reason},
+                text=said(
+                    gettext_noop("Assignment ended on %(day)s: %(reason)s"),
+                    day=last_day.isoformat(),
+                    reason=reason,
+                ),
             )
             if person.snils:
                 publish(ASSIGNMENT_EVENT, {"fact": federal_fact(assignment, "terminated")})
@@ -747,7 +790,7 @@ def assignments_end_on_moving(*, person_id: int, now: datetime) -> int:
     return assignments_end(
         person=person,
         last_day=local_day(now, person.region),
-        reason=_("Moved out of the region."),
+        reason=said(gettext_noop("Moved out of the region.")),
         now=now,
         only=Q(measure__level__in=[MeasureLevel.REGIONAL, MeasureLevel.MUNICIPAL])
         & ~Q(region_id=person.region_id),
@@ -761,7 +804,10 @@ def life_event_consequences(*, life_event_id: int, now: datetime) -> int:
         return 0
     if event.kind == LifeEventKind.DEATH:
         return assignments_end(
-            person=event.person, last_day=event.occurred_on, reason=_("Death."), now=now
+            person=event.person,
+            last_day=event.occurred_on,
+            reason=said(gettext_noop("Death.")),
+            now=now,
         )
     return 0
 
@@ -860,7 +906,9 @@ def cases_data_arrived(*, refs: list[str], now: datetime) -> list[Case]:
             if awaited:
                 continue
             case_entry_add(case, CaseEntryKind.DATA_RECEIVED, now=now)
-            case_move(case, "resume", now=now, why=_("The data asked for arrived."))
+            case_move(
+                case, "resume", now=now, why=said(gettext_noop("The data asked for arrived."))
+            )
         worked.append(case_work(case_id=case_id, now=now))
     return worked
 
@@ -883,7 +931,9 @@ def cases_data_failed(*, refs: list[str], problem: str, now: datetime) -> list[C
                 case,
                 "to_review",
                 now=now,
-                why=_("Another agency gave no answer: %(problem)s") % {"problem": problem},
+                why=said(
+                    gettext_noop("Another agency gave no answer: %(problem)s"), problem=problem
+                ),
             )
             moved.append(case)
     return moved
@@ -920,7 +970,7 @@ def _assignment_move(
             CaseEntryKind.COMMENT,
             now=now,
             actor=officer,
-            text=logged % {"reason": reason},
+            text=said(logged, reason=reason),
         )
         if locked.person.snils:
             publish(ASSIGNMENT_EVENT, {"fact": federal_fact(locked, fact)})
@@ -936,7 +986,7 @@ def assignment_suspend(
         transition="suspend",
         source=AssignmentStatus.ACTIVE,
         refused=_("Only an active assignment is suspended."),
-        logged=_("Assignment suspended: %(reason)s"),
+        logged=gettext_noop("Assignment suspended: %(reason)s"),
         fact="suspended",
         reason=reason,
         officer=officer,
@@ -953,7 +1003,7 @@ def assignment_resume(
         transition="resume",
         source=AssignmentStatus.SUSPENDED,
         refused=_("Only a suspended assignment is resumed."),
-        logged=_("Assignment resumed: %(reason)s"),
+        logged=gettext_noop("Assignment resumed: %(reason)s"),
         fact="resumed",
         reason=reason,
         officer=officer,

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from measures.enums import (
     AssignmentMode,
@@ -39,6 +39,7 @@ from measures.services.cases import (
 )
 from measures.services.entitlements import CompiledRules, measure_evaluate
 from platform_core.bus import publish
+from platform_core.texts import Said, said
 from registries.enums import RelationKind, Sex
 from registries.models import Person
 
@@ -79,10 +80,10 @@ def persons_reaching_milestones(*, day: date) -> list[Person]:
     return list(Person.objects.filter(born, death_date=None).order_by("pk"))
 
 
-def _end(assignment: Assignment, *, last_day: date, reason: str, now: datetime) -> None:
+def _end(assignment: Assignment, *, last_day: date, reason: Said, now: datetime) -> None:
     assignment.active_to = max(last_day, assignment.active_from)
     assignment.terminate()
-    assignment.ended_reason = reason
+    assignment.ended_reason = str(reason)
     assignment.save(update_fields=["status", "active_to", "ended_reason"])
     case_entry_add(assignment.decision.case, CaseEntryKind.COMMENT, now=now, text=reason)
     if assignment.person.snils:
@@ -101,7 +102,7 @@ def periods_end(*, day: date, now: datetime, report: DayReport) -> None:
             _end(
                 assignment,
                 last_day=assignment.active_to,
-                reason=_("The period of the assignment ended."),
+                reason=said(gettext_noop("The period of the assignment ended.")),
                 now=now,
             )
     report.periods_ended += len(ended)
@@ -141,8 +142,10 @@ def rights_recheck(*, person: Person, day: date, now: datetime, report: DayRepor
                 _end(
                     assignment,
                     last_day=day - timedelta(days=1),
-                    reason=_("The right ended on %(day)s (an age was reached).")
-                    % {"day": day.isoformat()},
+                    reason=said(
+                        gettext_noop("The right ended on %(day)s (an age was reached)."),
+                        day=day.isoformat(),
+                    ),
                     now=now,
                 )
                 report.rights_lost += 1

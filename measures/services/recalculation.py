@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from measures.enums import (
     AssignmentStatus,
@@ -38,6 +38,7 @@ from measures.services.cases import (
     life_event_trigger_key,
 )
 from measures.services.entitlements import CompiledRules
+from platform_core.texts import Said, said
 from registries.models import LifeEvent, Relation
 
 
@@ -63,7 +64,7 @@ def recalculation_open(
     cause: str,
     cause_key: str,
     effective_from: date,
-    why: str,
+    why: Said,
     now: datetime,
     to_officer: bool = False,
 ) -> Case | None:
@@ -126,8 +127,12 @@ def recalculations_for_correction(*, life_event_id: int, now: datetime) -> list[
             cause=RecalculationCause.CORRECTION,
             cause_key=f"life_event:{event.pk}",
             effective_from=event.occurred_on,
-            why=_("The life event was corrected: the right is worked out again as of %(day)s.")
-            % {"day": event.occurred_on.isoformat()},
+            why=said(
+                gettext_noop(
+                    "The life event was corrected: the right is worked out again as of %(day)s."
+                ),
+                day=event.occurred_on.isoformat(),
+            ),
             now=now,
         )
         opened += [case] if case else []
@@ -149,8 +154,10 @@ def recalculations_for_cancellation(
             cause=RecalculationCause.CANCELLATION,
             cause_key=f"cancelled:{event.pk}",
             effective_from=assignment.active_from,
-            why=_("The life event the measure was granted on was cancelled: %(reason)s")
-            % {"reason": reason or "-"},
+            why=said(
+                gettext_noop("The life event the measure was granted on was cancelled: %(reason)s"),
+                reason=reason or "-",
+            ),
             now=now,
             to_officer=True,
         )
@@ -181,8 +188,10 @@ def recalculations_for_measure(
             cause=RecalculationCause.PARAMETERS,
             cause_key=f"parameters:{effective_from.isoformat()}",
             effective_from=max(effective_from, assignment.active_from),
-            why=_("The measure's rules changed from %(day)s.")
-            % {"day": effective_from.isoformat()},
+            why=said(
+                gettext_noop("The measure's rules changed from %(day)s."),
+                day=effective_from.isoformat(),
+            ),
             now=now,
         )
         opened += [case] if case else []
@@ -245,7 +254,11 @@ def recalculations_for_incomes(
             cause=RecalculationCause.INCOME,
             cause_key=f"income:{key}",
             effective_from=assignment.active_from,
-            why=_("Income data the right was decided on changed: it is worked out again."),
+            why=said(
+                gettext_noop(
+                    "Income data the right was decided on changed: it is worked out again."
+                )
+            ),
             now=now,
         )
         opened += [case] if case else []

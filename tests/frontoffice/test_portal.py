@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.utils import timezone, translation
 
 from frontoffice.models import CitizenAccount
@@ -72,6 +73,12 @@ def test_a_citizen_sees_the_offer_explained_and_applies_in_one_click(client, off
     with translation.override("en"):
         english = client.get("/portal/my/", HTTP_ACCEPT_LANGUAGE="en")
     assert english.status_code == 200
+    # The timeline was written in Russian by the worker; each reader sees it in their language.
+    assert "Право есть; мера предоставляется по заявлению." in page and "Назначено." in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switcher's choice
+    english = client.get(f"/portal/my/cases/{offered.pk}/").content.decode()
+    assert "The right is there; the measure is given on an application." in english
+    assert "Granted." in english and "Назначено." not in english
 
 
 def test_another_citizens_data_is_out_of_reach_whatever_the_id(client, offered):
@@ -199,6 +206,7 @@ def test_every_page_shows_the_citizens_own_payments_and_inbox(
     payments = pages["/portal/my/payments/"].content.decode()
     assert "19000" in payments.replace("\xa0", "").replace(" ", "").replace(",00", "")
     assert "/portal/my/details/" in payments  # a returned payment: change the details
+    assert "Возвращена банком: проверьте реквизиты" in payments  # the citizen's words
     inbox = pages["/portal/my/inbox/"].content.decode()
     assert "badge" in inbox  # the decision's notification, new
     assert "badge" not in client.get("/portal/my/inbox/").content.decode()  # now read
