@@ -276,7 +276,9 @@ PAYMENT_STATUS_FOR_CITIZEN = {
 def payments(request: HttpRequest) -> HttpResponse:
     found = list(payments_of(request.portal.acting)[:200])  # type: ignore[attr-defined]
     for payment in found:
-        payment.status_for_citizen = PAYMENT_STATUS_FOR_CITIZEN[payment.status]  # type: ignore[attr-defined]
+        payment.status_for_citizen = PAYMENT_STATUS_FOR_CITIZEN.get(
+            payment.status, payment.get_status_display()
+        )  # type: ignore[attr-defined]
     returned = any(p.status == PaymentStatus.RETURNED for p in found)
     return _page(request, "payments.html", {"payments": found, "returned": returned})
 
@@ -560,6 +562,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
                         explanation_plain(
                             {
                                 **(o.evaluation.as_json() if o.evaluation else {}),
+                                "outcome": o.outcome,
                                 "as_of": timezone.localdate().isoformat(),
                             }
                         ),

@@ -145,10 +145,29 @@ class _Evaluator:
         self.known = known
         self.values: dict[tuple, FactValue] = {}
         self.conditions: list[Condition] = []
+        # Under an odd number of `not`s a condition is recorded as required: `not employed`
+        # is met when the person does not work (and `not (a and b)` needs `not a` or `not b`).
+        self.negated = False
+        # Inside a comparison's operands a yes/no fact is a value, not a condition of its own.
+        self.operand = False
 
     def condition(self, node: Node, value: bool | None) -> bool | None:
-        self.conditions.append(Condition(source_of(node, self.rule.text), value))
+        text = source_of(node, self.rule.text)
+        if self.negated:
+            self.conditions.append(Condition(f"not ({text})", None if value is None else not value))
+        else:
+            self.conditions.append(Condition(text, value))
         return value
+
+    def inside(self, nodes: tuple[Node, ...], *, operand: bool) -> list[Any]:
+        """Evaluate nodes a `not` outside does not reach: a comparison's operands (the `not`
+        negates the comparison) or an `if`'s condition (it negates the branch taken)."""
+        outer = self.operand, self.negated
+        self.operand, self.negated = operand, False
+        try:
+            return [self.eval(n) for n in nodes]
+        finally:
+            self.operand, self.negated = outer
 
     def fact(self, node: Node) -> Any:
         definition, args = self.rule.facts[id(node)]
@@ -175,7 +194,9 @@ class _Evaluator:
             return node.value
         if isinstance(node, Name) or (isinstance(node, Call) and id(node) in self.rule.facts):
             value = self.fact(node)
-            return self.condition(node, value) if isinstance(value, bool) else value
+            if isinstance(value, bool) and not self.operand:
+                return self.condition(node, value)
+            return value
         if isinstance(node, Call):
             args = [self.eval(a) for a in node.args]
             if any(a is None for a in args):
@@ -191,24 +212,20 @@ class _Evaluator:
         if isinstance(node, Or):
             return _or(self.eval(node.left), self.eval(node.right))
         if isinstance(node, Not):
-            before = len(self.conditions)
-            value = self.eval(node.operand)
-            negated = None if value is None else not value
-            if len(self.conditions) == before + 1 and isinstance(
-                node.operand, Compare | In | Name | Call | Not
-            ):
-                # `not employed` is one condition, recorded as required: met when not employed.
-                self.conditions[-1] = Condition(source_of(node, self.rule.text), negated)
-            return negated
+            self.negated = not self.negated
+            try:
+                value = self.eval(node.operand)
+            finally:
+                self.negated = not self.negated
+            return None if value is None else not value
         if isinstance(node, Compare):
-            return self.condition(
-                node, _compare(node.op, self.eval(node.left), self.eval(node.right))
-            )
+            left, right = self.inside((node.left, node.right), operand=True)
+            return self.condition(node, _compare(node.op, left, right))
         if isinstance(node, In):
-            item = self.eval(node.item)
+            item, *options = self.inside((node.item, *node.options), operand=True)
             result: bool | None = False
-            for option in node.options:
-                result = _or(result, _compare("==", item, self.eval(option)))
+            for option in options:
+                result = _or(result, _compare("==", item, option))
             return self.condition(node, result)
         if isinstance(node, Arith):
             return _arith(node.op, self.eval(node.left), self.eval(node.right))
@@ -216,7 +233,7 @@ class _Evaluator:
             value = self.eval(node.operand)
             return None if value is None else -value
         if isinstance(node, If):
-            condition = self.eval(node.condition)
+            [condition] = self.inside((node.condition,), operand=False)
             then, otherwise = self.eval(node.then), self.eval(node.otherwise)
             if condition is None:
                 return None

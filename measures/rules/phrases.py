@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from measures.rules.facts import MAX_AGE
 from registries.enums import SubsistenceGroup
 
 # How a fact's value is written.
@@ -48,17 +49,9 @@ class Phrase:
     needs: Mapping[tuple[str, Decimal], Promise] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Pair:
-    """A comparison of two facts read as one sentence: what holds, and what does not."""
-
-    held: Promise
-    not_held: Promise
-
-
 def _children(args: Mapping[str, Any]) -> str:
-    low, high = int(args.get("min_age", 0)), int(args.get("max_age", 150))
-    if low and high < 150:
+    low, high = int(args.get("min_age", 0)), int(args.get("max_age", MAX_AGE))
+    if low and high < MAX_AGE:
         return ngettext_lazy(
             "Children aged %(min_age)s and under %(max_age)s year",
             "Children aged %(min_age)s and under %(max_age)s years",
@@ -70,7 +63,7 @@ def _children(args: Mapping[str, Any]) -> str:
             "Children aged %(min_age)s years or over",
             "min_age",
         ) % {"min_age": low}
-    if high < 150:
+    if high < MAX_AGE:
         return ngettext_lazy(
             "Children under %(max_age)s year", "Children under %(max_age)s years", "max_age"
         ) % {"max_age": high}
@@ -187,27 +180,16 @@ PHRASES: dict[str, Phrase] = {
     ),
 }
 
-# Comparisons of two facts read as one sentence; (left fact, operator, right fact).
-PAIRS: dict[tuple[str, str, str], Pair] = {
-    ("family_income_per_capita", "<=", "subsistence_minimum"): Pair(
-        held=_(
-            "The family's average monthly income per person, %(left)s, is not above the "
-            "subsistence minimum of %(right)s"
-        ),
-        not_held=_(
-            "The family's average monthly income per person, %(left)s, is above the "
-            "subsistence minimum of %(right)s"
-        ),
+# Comparisons of two facts read as one sentence of what is required, with both values; the
+# verdict beside it says whether it holds. (left fact, operator, right fact).
+PAIRS: dict[tuple[str, str, str], Promise] = {
+    ("family_income_per_capita", "<=", "subsistence_minimum"): _(
+        "The family's average monthly income per person (%(left)s) is not above the "
+        "subsistence minimum (%(right)s)"
     ),
-    ("family_income_per_capita", "<", "subsistence_minimum"): Pair(
-        held=_(
-            "The family's average monthly income per person, %(left)s, is below the "
-            "subsistence minimum of %(right)s"
-        ),
-        not_held=_(
-            "The family's average monthly income per person, %(left)s, is not below the "
-            "subsistence minimum of %(right)s"
-        ),
+    ("family_income_per_capita", "<", "subsistence_minimum"): _(
+        "The family's average monthly income per person (%(left)s) is below the "
+        "subsistence minimum (%(right)s)"
     ),
 }
 

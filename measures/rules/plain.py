@@ -197,23 +197,20 @@ class _Reader:
         if isinstance(node, Not):
             node, negated = node.operand, True
         if (fact := self.fact(node)) is not None:
-            return self.yes_no(*fact, negated=negated)
+            return self.yes_no(fact[0], negated=negated)
         if isinstance(node, Compare):
             return self.compare(node, negated=negated)
         if isinstance(node, In):
             return self.listed(node, negated=negated)
         raise _Uncovered
 
-    def yes_no(self, name: str, args: dict[str, Any], value: Any, *, negated: bool) -> str:
+    @staticmethod
+    def yes_no(name: str, *, negated: bool) -> str:
+        """What is required ("Does not work"); the verdict beside it says whether it holds."""
         phrase = PHRASES.get(name)
         if phrase is None or phrase.yes is None or phrase.no is None:
             raise _Uncovered
-        if value is None:
-            return _("%(subject)s: %(value)s") % {
-                "subject": fact_subject(name, args),
-                "value": value_plain(None),
-            }
-        return str(phrase.yes if value else phrase.no)
+        return str(phrase.no if negated else phrase.yes)
 
     @staticmethod
     def _needs(name: str, op: str, limit: Any, shown: str) -> str:
@@ -249,14 +246,13 @@ class _Reader:
         other, other_args, other_value = right
         pair = PAIRS.get((name, op, other))
         if pair is not None and value is not None and other_value is not None:
-            held = _compare(op, value, other_value)
-            words = pair.held if held else pair.not_held
-            return str(words) % {
+            return str(pair) % {
                 "left": fact_value(name, value),
                 "right": fact_value(other, other_value),
             }
+        subject = fact_subject(other, other_args)
         limit = _("%(subject)s, %(value)s") % {
-            "subject": fact_subject(other, other_args).lower(),
+            "subject": subject[:1].lower() + subject[1:],
             "value": fact_value(other, other_value),
         }
         return self._stated(name, args, value, str(NEEDS[op]) % {"limit": limit})
@@ -271,17 +267,6 @@ class _Reader:
         shown = (f" {_('or')} ").join(options)
         needs = str(NEEDS["not in" if negated else "in"]) % {"limit": shown}
         return self._stated(name, args, value, needs)
-
-
-def _compare(op: str, left: Any, right: Any) -> bool:
-    return {
-        "==": left == right,
-        "!=": left != right,
-        "<": left < right,
-        "<=": left <= right,
-        ">": left > right,
-        ">=": left >= right,
-    }[op]
 
 
 def _arguments(lexemes: list[str]) -> dict[str, str]:
@@ -358,9 +343,22 @@ def _known(explanation: dict[str, Any]) -> dict[str, Any]:
 
 
 def _subject_of(fact: dict[str, Any]) -> str:
-    if fact.get("fact") in FACTS:
+    """A stored fact's subject; its label as stored where the phrase cannot read it."""
+    stored = str(fact.get("label") or fact.get("key") or "")
+    if fact.get("fact") not in FACTS:
+        return stored
+    try:
         return fact_subject(fact["fact"], fact.get("args") or {})
-    return str(fact.get("label") or fact.get("key") or "")
+    except (KeyError, TypeError, ValueError):
+        return stored
+
+
+def _value_of(fact: dict[str, Any]) -> str:
+    """A stored fact's value in its unit; as a plain value where the unit cannot read it."""
+    try:
+        return fact_value(fact.get("fact") or "", fact.get("value"))
+    except (InvalidOperation, TypeError, ValueError):
+        return value_plain(fact.get("value"))
 
 
 def explanation_plain(explanation: dict[str, Any]) -> dict[str, Any]:
@@ -384,19 +382,13 @@ def explanation_plain(explanation: dict[str, Any]) -> dict[str, Any]:
         if key in seen:
             continue
         seen.add(key)
-        value = fact.get("value")
-        facts.append(
-            {
-                "label": _subject_of(fact),
-                "value": fact_value(fact["fact"], value)
-                if fact.get("fact")
-                else value_plain(value),
-            }
-        )
-    eligible = explanation.get("outcome") == Outcome.ELIGIBLE
+        facts.append({"label": _subject_of(fact), "value": _value_of(fact)})
+    # Only a refusal has reasons (an explanation stored before outcomes were is read as one):
+    # an alternative that did not hold is no reason for a right, nor for data still missing.
+    refused = explanation.get("outcome", Outcome.INELIGIBLE) == Outcome.INELIGIBLE
     return {
         "conditions": conditions,
-        "failed": [] if eligible else [c for c in conditions if c["held"] is False],
+        "failed": [c for c in conditions if c["held"] is False] if refused else [],
         "facts": facts,
         "missing": [_subject_of(f) for f in explanation.get("missing", [])],
         "rule_version": explanation.get("rule_version"),

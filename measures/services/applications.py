@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from measures.enums import ApplicationStatus, CaseEntryKind, CaseStatus, Outcome, TriggerKind
 from measures.models import Application, Case, Measure
@@ -29,6 +30,7 @@ from measures.services.cases import (
     decision_take,
 )
 from platform_core.errors import Conflict, DomainError
+from platform_core.texts import said
 from registries.enums import RelationKind
 from registries.models import Person, Relation
 from registries.selectors import age_on
@@ -148,7 +150,12 @@ def application_submit(*, application: Application, now: datetime) -> Applicatio
             if evaluated is not None and evaluated.outcome.outcome == Outcome.ELIGIBLE:
                 decision_take(case=case, evaluated=evaluated, automatic=True, now=now)
             else:  # the facts changed since the offer: an officer looks
-                case_move(case, "to_review", now=now, why=_("The right changed since the offer."))
+                case_move(
+                    case,
+                    "to_review",
+                    now=now,
+                    why=said(gettext_noop("The right changed since the offer.")),
+                )
             return locked
         local_day = now.astimezone(ZoneInfo(locked.region.timezone)).date()
         case, _created = case_open(
@@ -179,5 +186,7 @@ def application_withdraw(*, application: Application, now: datetime) -> Applicat
                 locked.case_id,
                 allowed=[CaseStatus.OPEN, CaseStatus.REVIEW, CaseStatus.WAITING_DATA],
             )
-            case_move(case, "close", now=now, why=_("The application was withdrawn."))
+            case_move(
+                case, "close", now=now, why=said(gettext_noop("The application was withdrawn."))
+            )
     return locked

@@ -82,6 +82,8 @@ def case_entry_add(
     data: dict[str, Any] | None = None,
     actor: Any = None,
     channel: str = "",
+    from_status: str = "",
+    to_status: str = "",
 ) -> CaseEntry:
     """Add a line to the case's timeline. A `Said` text is kept as its msgid and parameters
     too (data["said"]), so each reader sees it in their language."""
@@ -89,7 +91,15 @@ def case_entry_add(
     if isinstance(text, Said):
         data["said"] = text.as_json()
     return CaseEntry.objects.create(
-        case=case, kind=kind, at=now, text=str(text), data=data, actor=actor, channel=channel
+        case=case,
+        kind=kind,
+        at=now,
+        text=str(text),
+        data=data,
+        actor=actor,
+        channel=channel,
+        from_status=from_status,
+        to_status=to_status,
     )
 
 
@@ -107,16 +117,15 @@ def case_move(
     case.save(
         update_fields=["status", "summary", "closed_at", "data_complete_at", "decision_due_at"]
     )
-    CaseEntry.objects.create(
-        case=case,
-        kind=CaseEntryKind.STATUS,
-        at=now,
+    case_entry_add(  # the status-change log is the timeline
+        case,
+        CaseEntryKind.STATUS,
+        now=now,
         actor=actor,
+        text=why,
         from_status=before,
         to_status=case.status,
-        text=str(why),
-        data={"said": why.as_json()} if isinstance(why, Said) else {},
-    )  # the status-change log is the timeline
+    )
 
 
 def persons_concerned(*, measure: Measure, person: Person) -> list[Person]:

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from django.utils import translation
 
-from measures.enums import Outcome
+from measures.enums import Outcome, ValueType
 from measures.rules import FACTS, PersonFactSource, rule_check, rule_evaluate
-from measures.rules.phrases import PHRASES
+from measures.rules.phrases import PHRASES, YES_NO
 from measures.rules.plain import condition_sentence, explanation_plain
 from registries.enums import StatusKind, SubsistenceGroup
 from tests.measures.test_rules_facts import (
@@ -38,6 +38,9 @@ def sentences(rule: str, who) -> list[tuple[str, bool | None]]:
 
 def test_every_fact_of_the_library_has_its_phrase():
     assert set(PHRASES) == set(FACTS)
+    yes_no = {name for name, fact in FACTS.items() if fact.type == ValueType.BOOL}
+    assert yes_no == {name for name, phrase in PHRASES.items() if phrase.unit == YES_NO}
+    assert all(PHRASES[name].yes and PHRASES[name].no for name in yes_no)
 
 
 def test_counts_and_yes_no_facts_read_as_sentences_in_russian():
@@ -51,13 +54,22 @@ def test_counts_and_yes_no_facts_read_as_sentences_in_russian():
     ]
 
 
-def test_a_negated_fact_reads_as_what_is_required():
+def test_a_negated_fact_reads_as_what_is_required_and_its_verdict_as_what_held():
     worker = person(date(1990, 1, 1))
     employ(worker, since=date(2020, 1, 1))
 
-    [(text, held)] = sentences("not employed", worker)
-    # The condition is "does not work"; it did not hold, and the sentence says what is so.
-    assert (text, held) == ("Работает (работодатель сообщает о работе)", False)
+    # The rule needs "does not work"; the person works: that condition is not met.
+    assert sentences("not employed", worker) == [
+        ("Не работает (ни один работодатель не сообщает о работе)", False)
+    ]
+    assert sentences("employed", worker) == [("Работает (работодатель сообщает о работе)", True)]
+    # not (a and b) needs not a or not b: each is recorded as required.
+    assert sentences("not (employed and age > 60)", worker) == [
+        ("Не работает (ни один работодатель не сообщает о работе)", False),
+        ("Возраст: 36 лет (допускается не более 60 лет)", True),
+    ]
+    # A yes/no fact compared with another is a value of that comparison, not a condition.
+    assert [held for _text, held in sentences("employed == citizen", worker)] == [True]
 
 
 def test_limits_are_written_in_the_facts_unit_and_a_mirrored_comparison_reads_fact_first():
@@ -84,16 +96,16 @@ def test_income_against_the_subsistence_minimum_is_one_sentence_in_roubles():
     )
     assert held is True
     assert text == (
-        "Среднедушевой доход семьи в месяц, 14\xa0250,50 ₽, не превышает прожиточного минимума"
-        " в 17\xa0733 ₽"
+        "Среднедушевой доход семьи в месяц (14\xa0250,50 ₽) не превышает прожиточного минимума"
+        " (17\xa0733 ₽)"
     )
     with translation.override("en"):
         [(english, _held)] = sentences(
             "family_income_per_capita(months=12) <= subsistence_minimum()", mother
         )
     assert english == (
-        "The family's average monthly income per person, 14,250.50 RUB, is not above the"
-        " subsistence minimum of 17,733 RUB"
+        "The family's average monthly income per person (14,250.50 RUB) is not above the"
+        " subsistence minimum (17,733 RUB)"
     )
 
 
@@ -137,5 +149,25 @@ def test_an_alternative_not_needed_is_no_reason_for_a_granted_right():
     granted = explained(rule, mother, Outcome.ELIGIBLE)
     assert [c["held"] for c in granted["conditions"]] == [True, False]
     assert granted["failed"] == []
+    assert explained(rule, mother, Outcome.UNKNOWN)["failed"] == []  # no reason: no refusal
     refused = explained(rule, mother, Outcome.INELIGIBLE)
     assert [c["text"] for c in refused["failed"]] == ["Возраст: 36 лет (нужно более 60 лет)"]
+
+
+def test_a_stored_fact_the_phrases_cannot_read_keeps_its_stored_words():
+    plain = explanation_plain(
+        {
+            "outcome": Outcome.INELIGIBLE,
+            "conditions": [{"condition": "family_income_per_capita() <= 1", "value": None}],
+            "facts": [
+                {
+                    "key": "family_income_per_capita(months=12)",
+                    "fact": "family_income_per_capita",
+                    "args": {"months": "twelve"},
+                    "value": "Infinity",
+                    "label": "доход",
+                }
+            ],
+        }
+    )
+    assert plain["facts"] == [{"label": "доход", "value": "Infinity"}]
