@@ -8,14 +8,18 @@ parameters, so the text is stored as data (`as_json`) and translated when it is 
     said(gettext_noop("Assignment ended on %(day)s: %(reason)s"), day=..., reason=said(...))
 
 The msgid is marked with `gettext_noop` so makemessages finds it; a parameter is a plain
-value (a date, a number, a name, an officer's words), or a `Said` itself.
+value (a name, an officer's words), a date or a number (written in the reader's locale:
+"1 марта 2026 г.", "1 234,50"), or a `Said` itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
 
@@ -42,14 +46,29 @@ def said(msgid: str, **params: Any) -> Said:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return {"date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"number": str(value)}
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
+def _param(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "msgid" in value:
+        return _render(value)
+    if "date" in value:
+        return date_format(date.fromisoformat(value["date"]), "DATE_FORMAT")
+    if "number" in value:
+        number = Decimal(value["number"])
+        places = 0 if number == number.to_integral_value() else 2
+        return number_format(number, decimal_pos=places, force_grouping=True)
+    raise ValueError(value)
+
+
 def _render(data: dict[str, Any]) -> str:
-    params = {
-        k: _render(v) if isinstance(v, dict) and "msgid" in v else v
-        for k, v in (data.get("params") or {}).items()
-    }
+    params = {k: _param(v) for k, v in (data.get("params") or {}).items()}
     text = gettext(data["msgid"])
     return text % params if params else text
 
@@ -61,5 +80,5 @@ def said_plain(data: Any, written: str = "") -> str:
         return written
     try:
         return _render(data)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, InvalidOperation):
         return written

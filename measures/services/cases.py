@@ -606,7 +606,7 @@ def assignment_replace(
                 "if negative)."
             ),
             difference=recalculation.difference,
-            day=until.isoformat(),
+            day=until,
         ),
         data={"recalculation": recalculation.pk, "difference": str(recalculation.difference)},
     )
@@ -776,7 +776,7 @@ def assignments_end(
                 now=now,
                 text=said(
                     gettext_noop("Assignment ended on %(day)s: %(reason)s"),
-                    day=last_day.isoformat(),
+                    day=last_day,
                     reason=reason,
                 ),
             )

@@ -144,7 +144,7 @@ def rights_recheck(*, person: Person, day: date, now: datetime, report: DayRepor
                     last_day=day - timedelta(days=1),
                     reason=said(
                         gettext_noop("The right ended on %(day)s (an age was reached)."),
-                        day=day.isoformat(),
+                        day=day,
                     ),
                     now=now,
                 )

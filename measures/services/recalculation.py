@@ -131,7 +131,7 @@ def recalculations_for_correction(*, life_event_id: int, now: datetime) -> list[
                 gettext_noop(
                     "The life event was corrected: the right is worked out again as of %(day)s."
                 ),
-                day=event.occurred_on.isoformat(),
+                day=event.occurred_on,
             ),
             now=now,
         )
@@ -190,7 +190,7 @@ def recalculations_for_measure(
             effective_from=max(effective_from, assignment.active_from),
             why=said(
                 gettext_noop("The measure's rules changed from %(day)s."),
-                day=effective_from.isoformat(),
+                day=effective_from,
             ),
             now=now,
         )
