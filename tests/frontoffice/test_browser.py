@@ -130,3 +130,77 @@ def test_a_mother_applies_in_one_click_and_downloads_a_certificate(
     page.goto(f"{live_server.url}/portal/check/?code={code}")
     assert page.get_by_role("heading", name="Справка подлинная").is_visible()
     shoot(page, "07-check")
+
+
+def test_the_other_pages_by_keyboard_in_both_languages(live_server, browser, calendar):
+    """The pages the first test does not reach, at both widths: the navigator and the
+    calculator (a wrong field, then a result), an appeal sent, the inbox, the cases; the
+    skip link by keyboard; the case's timeline after switching to English."""
+    today = timezone.localdate()
+    mother = person(date(1990, 1, 1), "F", last_name="Клавишева", first_name="Ольга")
+    child = child_of(mother, 0, on=today)
+    income(mother, "5000", on=today)
+    offered, _ = case_open(
+        person=mother,
+        measure=Measure.objects.get(code=UNIFIED),
+        trigger_kind=TriggerKind.LIFE_EVENT,
+        trigger_key=f"birth:{child.pk}",
+        as_of=today,
+        now=timezone.now(),
+    )
+    case_work(case_id=offered.pk, now=timezone.now())
+    citizen_account_for(mother, demo=True)
+
+    page = browser.new_page(locale="ru-RU")
+    page.goto(f"{live_server.url}/portal/navigator/?region=27&situation=birth")
+    assert page.get_by_text(offered.measure.name).first.is_visible()
+    shoot(page, "11-navigator")
+    page.goto(f"{live_server.url}/portal/calculator/")
+    page.get_by_label("Ваш возраст, полных лет").fill("сто")
+    page.get_by_role("button", name="Рассчитать").click()
+    assert page.locator("#age-error").is_visible()
+    shoot(page, "12-calculator-error")
+    page.get_by_label("Ваш возраст, полных лет").fill("30")
+    page.get_by_label("Возраст детей через запятую").fill("0")
+    page.get_by_label("Доход семьи в месяц, руб.").fill("5000")
+    page.get_by_role("button", name="Рассчитать").click()
+    assert page.get_by_text("Положено").first.is_visible()
+    shoot(page, "13-calculator-result")
+
+    page.goto(f"{live_server.url}/portal/login/")
+    page.keyboard.press("Tab")  # the first stop is the skip link, shown when focused
+    skip = page.get_by_role("link", name="Перейти к содержанию")
+    assert skip.evaluate("element => element === document.activeElement")
+    assert skip.is_visible()
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.get_by_label("Клавишева Ольга").check()
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_url("**/portal/my/#main")  # the browser keeps the fragment it had
+
+    page.get_by_role("link", name="Обращения").click()
+    page.get_by_label("Текст обращения").fill("Прошу разъяснить, когда придёт выплата.")
+    page.get_by_role("button", name="Отправить").click()
+    assert page.locator("#kind-error").is_visible()  # what it is was not said: nothing sent
+    assert page.get_by_label("Текст обращения").input_value().startswith("Прошу разъяснить")
+    shoot(page, "14-appeals-error")
+    page.get_by_label("Вопрос").check()
+    page.get_by_role("button", name="Отправить").click()
+    sent = page.locator("article.card")
+    assert sent.get_by_text("Прошу разъяснить, когда придёт выплата.").is_visible()
+    shoot(page, "14-appeals")
+    page.get_by_role("link", name="Уведомления").click()
+    shoot(page, "15-inbox")
+    page.get_by_role("link", name="Заявления и дела").click()
+    assert page.get_by_role("link", name=offered.measure.name).is_visible()
+    shoot(page, "16-cases")
+
+    page.goto(f"{live_server.url}/portal/my/cases/{offered.pk}/")
+    page.get_by_label("Язык").select_option("en")
+    page.get_by_role("button", name="Сменить").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Timeline").is_visible()
+    assert page.get_by_text(
+        "The right is there; the measure is given on an application."
+    ).is_visible()
+    shoot(page, "17-case-english")

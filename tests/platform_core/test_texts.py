@@ -42,7 +42,9 @@ def test_a_row_without_a_said_text_or_with_a_broken_one_shows_what_was_written()
         day=date(2026, 3, 1),
     )
     with translation.override("ru"):
-        assert said_plain(money.as_json()).startswith("Пересчитано: -1\xa0234,50 руб. по 1 марта 2026 г.")
+        assert said_plain(money.as_json()).startswith(
+            "Пересчитано: -1\xa0234,50 руб. по 1 марта 2026 г."
+        )
     # An officer's own words are a parameter, never translated or read as a format.
     officer = said(gettext_noop("Refusal proposed: %(reason)s"), reason="100% %(x)s")
     with translation.override("en"):
