@@ -47,7 +47,8 @@ run: demo
 	$(PY) manage.py peer register --host $(HOST) --port $(REGISTER_PORT) \
 		--secrets register=demo-egisso & REGISTER=$$!; \
 	$(PY) manage.py peer sms --host $(HOST) --port $(SMS_PORT) & SMS=$$!; \
-	$(PY) manage.py idp --host $(HOST) --port $(IDP_PORT) & IDP=$$!; \
+	$(PY) manage.py idp --host $(HOST) --port $(IDP_PORT) \
+		--redirect-uri http://$(HOST):$(PORT)/portal/oidc/callback/ & IDP=$$!; \
 	$(PY) manage.py run_periodic & PERIODIC=$$!; \
 	$(PY) manage.py emulate births --count 3 --every $(EMULATE_EVERY) --first-after 15 \
 		--url http://$(HOST):$(PORT) & EMULATOR=$$!; \
@@ -80,7 +81,8 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
-		DJANGO_ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
+		DJANGO_ALLOWED_HOSTS=example.org CACHE_URL=redis://127.0.0.1:6379/1 \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 ## Benchmarks: bench/results.json and bench/RESULTS.md.
 bench: install

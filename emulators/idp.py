@@ -51,12 +51,14 @@ REQUEST_FIELDS = (
 
 @dataclass(frozen=True)
 class Citizen:
-    """Someone the provider knows: a SNILS (or none: an unconfirmed account) and a name."""
+    """Someone the provider knows: a SNILS (or none), a name, and whether the account is
+    confirmed (`trusted`, as ESIA says: the identity checked in person or by a signature)."""
 
     snils: str | None
     family_name: str
     given_name: str
     middle_name: str = ""
+    trusted: bool = True
 
     @property
     def sub(self) -> str:
@@ -70,12 +72,13 @@ class Citizen:
             "family_name": self.family_name,
             "given_name": self.given_name,
             "middle_name": self.middle_name,
+            "trusted": self.trusted,
         }
         return found | ({"snils": self.snils} if self.snils else {})
 
 
-# A confirmed account has a SNILS; this one has not (the claim is missing from userinfo).
-UNCONFIRMED = Citizen(None, "Без СНИЛС", "Учётная запись", "не подтверждена")
+# An account with no SNILS (the claim is missing from userinfo), not confirmed.
+UNCONFIRMED = Citizen(None, "Без СНИЛС", "Учётная запись", "не подтверждена", trusted=False)
 
 
 @dataclass
@@ -200,7 +203,14 @@ class IdentityProvider:
             "scopes_supported": ["openid", "snils", "fullname"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
             "code_challenge_methods_supported": ["S256"],
-            "claims_supported": ["sub", "snils", "family_name", "given_name", "middle_name"],
+            "claims_supported": [
+                "sub",
+                "snils",
+                "family_name",
+                "given_name",
+                "middle_name",
+                "trusted",
+            ],
         }
 
     # /authorize
@@ -254,9 +264,10 @@ class IdentityProvider:
         who = answer.get("who", "")
         if who == "unconfirmed":
             return UNCONFIRMED
-        if who == "typed":
+        if who in ("typed", "standard"):  # standard: a SNILS, but the account not confirmed
             snils = snils_format(answer.get("snils", ""))
-            return None if snils is None else Citizen(snils, "Тестовый", "Гражданин")
+            trusted = who == "typed"
+            return None if snils is None else Citizen(snils, "Тестовый", "Гражданин", "", trusted)
         return next((c for c in self.citizens if c.snils and c.snils == who), None)
 
     def _page(self, status: int, problem: str, params: dict[str, str] | None = None) -> Reply:
@@ -288,6 +299,8 @@ class IdentityProvider:
                 "<p><input type='radio' name='who' id='typed' value='typed'>"
                 "<label for='typed'>Другой гражданин, СНИЛС:</label> "
                 "<input name='snils' inputmode='numeric' placeholder='123-456-789 01'></p>"
+                "<p><input type='radio' name='who' id='standard' value='standard'>"
+                "<label for='standard'>Тот же СНИЛС, учётная запись не подтверждена</label></p>"
                 "<p><input type='radio' name='who' id='unconfirmed' value='unconfirmed'>"
                 "<label for='unconfirmed'>Учётная запись без СНИЛС (не подтверждена)</label></p>"
                 "<button type='submit' name='decision' value='allow'>Войти</button> "

@@ -7,9 +7,11 @@ The protocol is mozilla-django-oidc's: its request view sends the citizen to the
 a random state, a nonce and a PKCE challenge kept in the session; its backend exchanges the
 code (with the client secret and the PKCE verifier), checks the ID token's signature against
 the provider's JWKS and its nonce, and reads the userinfo. Ours: the callback (so that every
-refusal is a clear page, not the library's silent redirect or a 500), the audience, issuer
-and subject checks, and matching the citizen by the SNILS claim. The backend is called
-directly, not listed in AUTHENTICATION_BACKENDS, so no other login form can reach it.
+refusal is a clear page, not the library's silent redirect or a 500), the ID token's claims
+all required and checked by PyJWT (expiry, issue time, audience, issuer, subject, nonce), the
+subject of the userinfo, a confirmed account (the trust claim), and matching the citizen by
+the SNILS claim. The backend is called directly, not listed in AUTHENTICATION_BACKENDS, so no
+other login form can reach it, and it lets in citizens' accounts only.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from frontoffice.models import CitizenAccount
 from frontoffice.services import TooManyAttempts, attempt_count, citizen_account_for
+from platform_core.enums import Role
 from platform_core.errors import DomainError
 from platform_core.validators import normalize_snils
 from registries.models import Person
@@ -67,6 +70,30 @@ def oidc_enabled() -> bool:
     return bool(settings.OIDC_RP_CLIENT_ID)
 
 
+# The ID token's claims that must be there (PyJWT checks each that it can).
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "nonce"]
+# Clock difference tolerated between the provider and us.
+LEEWAY_SECONDS = 30
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: behind `TRUSTED_PROXY_HOPS` proxies of ours, the address the
+    outermost of them saw (X-Forwarded-For, counted from the right: what a client writes
+    there itself is to the left), else the connection's."""
+    hops = settings.TRUSTED_PROXY_HOPS
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def attempt_from(request: HttpRequest, kind: str) -> None:
+    """Count an attempt of a kind (a login, a certificate check) from the request's client;
+    raises TooManyAttempts past the limit."""
+    attempt_count(f"{kind}:{client_address(request)}")
+
+
 def safe_next(request: HttpRequest, url: str | None) -> str:
     """Return url if it stays on this site, else the portal's first page."""
     if url and url_has_allowed_host_and_scheme(
@@ -87,6 +114,24 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
 
     id_token: str | None = None
 
+    def _verify_jws(self, payload: str, key: Any) -> dict[str, Any]:  # type: ignore[override]
+        """The ID token's signature by the provider's key, with the one algorithm configured,
+        and every claim of REQUIRED_CLAIMS present; expiry, audience and issuer checked.
+        Raises TokenRejected or a PyJWTError (the library checks only the signature, and
+        expiry only where there is one)."""
+        algorithm = jwt.get_unverified_header(payload).get("alg")
+        if algorithm != self.OIDC_RP_SIGN_ALGO:
+            raise TokenRejected(f"The ID token is signed with {algorithm!r}.")
+        return jwt.decode(
+            payload,
+            key,
+            algorithms=[self.OIDC_RP_SIGN_ALGO],
+            audience=settings.OIDC_RP_CLIENT_ID,
+            issuer=settings.OIDC_OP_ISSUER,
+            leeway=LEEWAY_SECONDS,
+            options={"require": REQUIRED_CLAIMS},
+        )
+
     def store_tokens(self, access_token: str, id_token: str) -> None:
         # Kept on the instance and put in the session only after the login succeeded: a
         # refused login leaves nothing behind.
@@ -95,14 +140,11 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Return the user of the citizen the provider vouched for; raises LoginRefused or
         TokenRejected (a token not meant for us)."""
-        audience = payload.get("aud")
-        audiences = [audience] if isinstance(audience, str) else list(audience or [])
-        if settings.OIDC_RP_CLIENT_ID not in audiences:
-            raise TokenRejected("The ID token was issued to another client.")
-        if settings.OIDC_OP_ISSUER and payload.get("iss") != settings.OIDC_OP_ISSUER:
-            raise TokenRejected("The ID token was issued by another provider.")
+        subject = payload.get("sub")
         claims = self.get_userinfo(access_token, id_token, payload)
-        if not isinstance(claims, dict) or claims.get("sub") != payload.get("sub"):
+        if not isinstance(subject, str) or not subject or not isinstance(claims, dict):
+            raise TokenRejected("The ID token or the userinfo has no subject.")
+        if claims.get("sub") != subject:
             raise TokenRejected("The userinfo is about someone else than the ID token.")
         raw = claims.get(settings.OIDC_SNILS_CLAIM) or payload.get(settings.OIDC_SNILS_CLAIM)
         if not raw:
@@ -113,8 +155,20 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
                 ),
                 code="no_snils",
             )
+        trusted = settings.OIDC_TRUSTED_CLAIM
+        if trusted and claims.get(trusted, payload.get(trusted)) is not True:
+            raise LoginRefused(
+                _(
+                    "Your account at the identity provider is not confirmed. Confirm it (at a "
+                    "client office, or online with an electronic signature) and log in again: "
+                    "the portal shows personal data and lets you change where payments go."
+                ),
+                code="not_trusted",
+            )
         try:
-            snils = normalize_snils(str(raw))
+            if not isinstance(raw, str):
+                raise ValidationError("not a text")
+            snils = normalize_snils(raw)
         except ValidationError:
             raise LoginRefused(
                 _("The identity provider gave a SNILS that is not valid."), code="bad_snils"
@@ -129,7 +183,10 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
                 % {"snils": snils},
                 code="unknown_snils",
             )
-        return citizen_account_for(person).user
+        user = citizen_account_for(person).user
+        if user.role != Role.CITIZEN or user.is_staff or user.is_superuser:
+            raise LoginRefused(_("This login is not allowed."), code="not_a_citizen")
+        return user
 
 
 class OIDCStart(OIDCAuthenticationRequestView):
@@ -161,7 +218,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     if not oidc_enabled():
         raise Http404
     try:
-        attempt_count(request.META.get("REMOTE_ADDR", ""))
+        attempt_from(request, "login")
     except TooManyAttempts as exc:
         return _refused(request, str(exc.message), 429)
     state = request.GET.get("state", "")
@@ -204,6 +261,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             request, nonce=entry.get("nonce"), code_verifier=entry.get("code_verifier")
         )
     except LoginRefused as exc:
+        LOGGER.warning("Portal login refused: %s", exc.code)
         return _refused(request, str(exc.message), exc.status)
     except requests.HTTPError as exc:
         answered = exc.response.status_code if exc.response is not None else 500
@@ -215,32 +273,30 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             _("The identity provider did not accept the login. Start the login again."),
             400,
         )
-    except requests.RequestException as exc:  # not reached, timed out, or not JSON
+    except (TokenRejected, SuspiciousOperation, jwt.PyJWTError, requests.JSONDecodeError) as exc:
+        LOGGER.warning("Portal login refused: %s", exc)
+        return _refused(request, _unverified(), 400)
+    except requests.RequestException as exc:  # not reached or timed out
         LOGGER.warning("Portal login: the identity provider does not answer: %s", exc)
         return _refused(request, _unavailable(), 503)
-    except (TokenRejected, SuspiciousOperation, jwt.PyJWTError) as exc:
-        LOGGER.warning("Portal login refused: %s", exc)
-        return _refused(
-            request,
-            _("The identity provider's answer could not be verified. Start the login again."),
-            400,
-        )
     except (KeyError, AttributeError, TypeError, ValueError):
         # An answer not shaped as the protocol says (a token response without its fields, a
         # JWKS without keys...): the provider's fault, told as such; logged whole in case it
         # is ours.
         LOGGER.exception("Portal login refused: a malformed answer of the identity provider")
-        return _refused(
-            request,
-            _("The identity provider's answer could not be verified. Start the login again."),
-            400,
-        )
+        return _refused(request, _unverified(), 400)
     if user is None or not user.is_active:
+        # The library refuses silently what it finds suspicious in the userinfo.
+        LOGGER.warning("Portal login refused: no active user for the provider's answer")
         return _refused(request, _("This login is not allowed."), 403)
     next_url = request.session.pop("oidc_login_next", None)
     citizen_login(request, user.citizen)
     request.session[ID_TOKEN] = backend.id_token
     return redirect(safe_next(request, next_url))
+
+
+def _unverified() -> str:
+    return _("The identity provider's answer could not be verified. Start the login again.")
 
 
 def _unavailable() -> str:

@@ -43,13 +43,22 @@ class TooManyAttempts(DomainError):
 
 
 def citizen_account_for(person: Person, *, demo: bool = False) -> CitizenAccount:
-    """The portal login of a person of the registry (made once)."""
+    """The portal login of a person of the registry (made once, under the person's row lock:
+    two first logins at once, from two tabs, make one)."""
     existing = CitizenAccount.objects.filter(person=person).select_related("user").first()
-    if existing is not None:
-        if demo and not existing.demo:
-            existing.demo = True
-            existing.save(update_fields=["demo"])
-        return existing
+    if existing is None:
+        with transaction.atomic():
+            list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+            existing = CitizenAccount.objects.filter(person=person).select_related(
+                "user"
+            ).first() or _citizen_account_create(person, demo=demo)
+    if demo and not existing.demo:
+        existing.demo = True
+        existing.save(update_fields=["demo"])
+    return existing
+
+
+def _citizen_account_create(person: Person, *, demo: bool) -> CitizenAccount:
     with transaction.atomic():
         user = get_user_model().objects.create(
             username=f"citizen-{person.pk}",

@@ -4,6 +4,7 @@ citizen may act for, so an id of anyone else's is a 404 (frontoffice.selectors).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +24,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from frontoffice.auth import ID_TOKEN, citizen_login, end_session_url, oidc_enabled, safe_next
+from frontoffice.auth import (
+    ID_TOKEN,
+    attempt_from,
+    citizen_login,
+    end_session_url,
+    oidc_enabled,
+    safe_next,
+)
 from frontoffice.certificates import (
     CertificateInvalid,
     capital_applies,
@@ -53,7 +61,6 @@ from frontoffice.services import (
     NotYours,
     TooManyAttempts,
     appeal_file,
-    attempt_count,
     bank_details_change,
     inbox_read,
     offer_accept,
@@ -136,12 +143,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            attempt_count(request.META.get("REMOTE_ADDR", ""))
+            attempt_from(request, "login")
         except TooManyAttempts as exc:
             return render(
                 request, "frontoffice/login.html", {**page, "error": exc.message}, status=429
             )
-        account = accounts.filter(pk=request.POST.get("account") or 0).first()
+        chosen = request.POST.get("account", "")
+        account = (
+            accounts.filter(pk=int(chosen)).first()
+            if re.fullmatch(r"[0-9]{1,18}", chosen)
+            else None
+        )
         if account is None:
             error = _("Choose whom to log in as.")
         else:
@@ -384,7 +396,7 @@ def certificate_check(request: HttpRequest) -> HttpResponse:
     found = None
     if code:
         try:
-            attempt_count(f"check:{request.META.get('REMOTE_ADDR', '')}")
+            attempt_from(request, "check")
         except TooManyAttempts as exc:
             return render(request, "frontoffice/check.html", {"error": exc.message}, status=429)
         found = Certificate.objects.select_related("person").filter(code=code).first()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,3 +86,50 @@ def test_production_settings_refuse_a_missing_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "refusal"),
+    [
+        ("CACHE_URL", "", "CACHE_URL must name a Redis database"),
+        ("PORTAL_DEMO_LOGIN", "true", "PORTAL_DEMO_LOGIN lets anyone in"),
+        ("PORTAL_OIDC_TOKEN_URL", "http://idp.example/token", "must be https"),
+    ],
+)
+def test_production_settings_refuse_shared_counters_missing_the_demo_login_and_plain_http(
+    setting, value, refusal
+):
+    """Attempt limits in one process's memory, a passwordless demo login, or an identity
+    provider reached without TLS would each leave a real deployment open."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": "postgres://x@localhost/x",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "PORTAL_OIDC_CLIENT_ID": "portal",
+        "PORTAL_OIDC_CLIENT_SECRET": "secret",
+        "PORTAL_OIDC_AUTHORIZATION_URL": "https://idp.example/authorize",
+        "PORTAL_OIDC_TOKEN_URL": "https://idp.example/token",
+        "PORTAL_OIDC_USERINFO_URL": "https://idp.example/userinfo",
+        "PORTAL_OIDC_JWKS_URL": "https://idp.example/jwks",
+        "PORTAL_OIDC_ISSUER": "https://idp.example",
+    }
+    script = (
+        "import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.production';"
+        "import django; django.setup(); print('configured')"
+    )
+
+    def run(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=False,
+        )
+
+    assert run(env).stdout.strip() == "configured"  # the same settings, right, are taken
+    refused = run({**env, setting: value})
+    assert refused.returncode != 0
+    assert refusal in refused.stderr

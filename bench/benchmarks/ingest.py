@@ -39,6 +39,7 @@ from registries.models import Person
 ROOT = Path(__file__).resolve().parents[2]
 PATH = "/api/v1/integration/civil-registry/events"
 REDIS_DB_URL = "redis://127.0.0.1:6379/14"
+REDIS_CACHE_URL = "redis://127.0.0.1:6379/13"
 # Three workers on this 2-core machine, beside the load generator and PostgreSQL: four ran
 # 412 posts/s where three ran 558 in the same session (too many processes for two cores).
 WORKERS = int(os.environ.get("BENCH_INGEST_WORKERS", "3"))
@@ -75,6 +76,7 @@ def production_env(secret: str | None = None) -> dict[str, str]:
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": REDIS_DB_URL,
+        "CACHE_URL": REDIS_CACHE_URL,
         "LOG_LEVEL": "WARNING",
     }
 

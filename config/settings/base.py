@@ -261,6 +261,20 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Социальное казна�
 # Notifications of citizens (contact_center). The citizen portal's root: links in
 # notifications point under it (an offer's one-click application: <root>/my/offers/<case>/).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000/portal")
+# Where counters shared by every server process live (the portal's limits of attempts per
+# client): Redis in a real deployment (CACHE_URL, e.g. redis://redis:6379/1), else this
+# process's memory.
+CACHE_URL = env("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# How many proxies of ours stand in front of the servers: a client's address is the one the
+# outermost of them saw (X-Forwarded-For, counted from the right). 0: clients connect directly.
+TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 # The portal's demo login (pick a seeded citizen): the embedded demo's; off where citizens log
 # in through a real identity provider.
 PORTAL_DEMO_LOGIN = env_bool("PORTAL_DEMO_LOGIN", False)
@@ -275,11 +289,14 @@ OIDC_OP_TOKEN_ENDPOINT = env("PORTAL_OIDC_TOKEN_URL")
 OIDC_OP_USER_ENDPOINT = env("PORTAL_OIDC_USERINFO_URL")
 OIDC_OP_JWKS_ENDPOINT = env("PORTAL_OIDC_JWKS_URL")
 OIDC_OP_LOGOUT_ENDPOINT = env("PORTAL_OIDC_END_SESSION_URL")  # optional
-OIDC_OP_ISSUER = env("PORTAL_OIDC_ISSUER")  # optional: the ID token's `iss` must equal it
+OIDC_OP_ISSUER = env("PORTAL_OIDC_ISSUER")  # the ID token's `iss` must equal it
 OIDC_RP_SCOPES = env("PORTAL_OIDC_SCOPES", "openid snils")
 OIDC_SNILS_CLAIM = env("PORTAL_OIDC_SNILS_CLAIM", "snils")  # ESIA writes 123-456-789 01
+# The claim saying the account is confirmed (ESIA's "trusted"): it must be true; empty: none.
+OIDC_TRUSTED_CLAIM = env("PORTAL_OIDC_TRUSTED_CLAIM", "trusted")
 OIDC_RP_SIGN_ALGO = env("PORTAL_OIDC_SIGN_ALGO", "RS256")
-OIDC_TIMEOUT = float(env("PORTAL_OIDC_TIMEOUT_SECONDS", "10"))
+# Seconds to connect to the provider, and to wait for each answer.
+OIDC_TIMEOUT = (3.0, float(env("PORTAL_OIDC_TIMEOUT_SECONDS", "10")))
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "frontoffice:oidc_callback"
@@ -292,6 +309,7 @@ if OIDC_RP_CLIENT_ID:
             "PORTAL_OIDC_TOKEN_URL": OIDC_OP_TOKEN_ENDPOINT,
             "PORTAL_OIDC_USERINFO_URL": OIDC_OP_USER_ENDPOINT,
             "PORTAL_OIDC_JWKS_URL": OIDC_OP_JWKS_ENDPOINT,
+            "PORTAL_OIDC_ISSUER": OIDC_OP_ISSUER,
         }.items()
         if not value
     ]

@@ -29,5 +29,27 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBacken
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 
+# Counters every server process shares (the portal's attempt limits): never per process.
+if not CACHE_URL:  # noqa: F405
+    raise ImproperlyConfigured("CACHE_URL must name a Redis database, e.g. redis://redis:6379/1.")
+# Citizens log in through the identity provider only, over TLS.
+if PORTAL_DEMO_LOGIN:  # noqa: F405
+    raise ImproperlyConfigured("PORTAL_DEMO_LOGIN lets anyone in as a demo citizen: not here.")
+_plain_http = [
+    url
+    for url in (
+        OIDC_OP_AUTHORIZATION_ENDPOINT,  # noqa: F405
+        OIDC_OP_TOKEN_ENDPOINT,  # noqa: F405
+        OIDC_OP_USER_ENDPOINT,  # noqa: F405
+        OIDC_OP_JWKS_ENDPOINT,  # noqa: F405
+        OIDC_OP_LOGOUT_ENDPOINT,  # noqa: F405
+    )
+    if url and not url.startswith("https://")
+]
+if _plain_http:
+    raise ImproperlyConfigured(
+        "The identity provider's endpoints must be https: " + ", ".join(_plain_http)
+    )
+
 # A decision is signed with a key the operators keep, never one made on the fly.
 PLATFORM_SIGNING_KEY_CREATE = False

@@ -347,22 +347,37 @@ def test_the_snils_claim_is_read_in_any_usual_form(rf, settings, oidc, citizen):
     payload = {"sub": "s1", "aud": CLIENT_ID, "iss": oidc.rstrip("/")}
     for written in (SNILS, SNILS.replace("-", "").replace(" ", ""), f" {SNILS.replace(' ', '-')} "):
         with mock.patch.object(
-            backend, "get_userinfo", return_value={"sub": "s1", "snils": written}
+            backend, "get_userinfo", return_value={"sub": "s1", "snils": written, "trusted": True}
         ):
             user = backend.get_or_create_user("access", "id", payload)
         assert user.citizen.person == citizen
-    with (
-        mock.patch.object(backend, "get_userinfo", return_value={"sub": "s1", "snils": "12345"}),
-        pytest.raises(LoginRefused),
+    # A SNILS with a wrong checksum, or not written as text (a number, a list), is refused.
+    for wrong in ("12345", int(SNILS.replace("-", "").replace(" ", "")), [SNILS]):
+        with (
+            mock.patch.object(
+                backend,
+                "get_userinfo",
+                return_value={"sub": "s1", "snils": wrong, "trusted": True},
+            ),
+            pytest.raises(LoginRefused) as refused,
+        ):
+            backend.get_or_create_user("access", "id", payload)
+        assert refused.value.code == "bad_snils"
+    for claims, problem in (
+        ({"sub": "s2", "snils": SNILS, "trusted": True}, "someone else"),
+        ({"snils": SNILS, "trusted": True}, "someone else"),
     ):
-        backend.get_or_create_user("access", "id", payload)
+        with (
+            mock.patch.object(backend, "get_userinfo", return_value=claims),
+            pytest.raises(TokenRejected, match=problem),
+        ):
+            backend.get_or_create_user("access", "id", payload)
+    # No subject on either side is no match ("None == None").
     with (
-        mock.patch.object(backend, "get_userinfo", return_value={"sub": "s2", "snils": SNILS}),
-        pytest.raises(TokenRejected, match="someone else"),
+        mock.patch.object(backend, "get_userinfo", return_value={"snils": SNILS, "trusted": True}),
+        pytest.raises(TokenRejected, match="no subject"),
     ):
-        backend.get_or_create_user("access", "id", payload)
-    with pytest.raises(TokenRejected, match="another client"):
-        backend.get_or_create_user("access", "id", payload | {"aud": ["another-portal"]})
+        backend.get_or_create_user("access", "id", {k: v for k, v in payload.items() if k != "sub"})
     assert CitizenAccount.objects.count() == 1  # the first lookups' one, and no other
 
 
@@ -428,3 +443,141 @@ def test_the_emulated_provider_refuses_what_a_real_one_would(idp):
     assert wrong_client.status_code == 401
     assert wrong_client.json() == {"error": "invalid_client"}
     assert requests.get(f"{idp}userinfo", headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_an_account_not_confirmed_at_the_provider_is_a_clear_403(client, oidc, citizen):
+    """A SNILS of the registry, but an account whose identity the provider never checked:
+    such an account could change where the citizen's payments go."""
+    users = get_user_model().objects.count()
+    refused = callback(client, at_provider(client, oidc, who="standard", snils=SNILS))
+    assert refused.status_code == 403
+    assert "учётная запись в системе идентификации не подтверждена" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    _nothing_written(users)
+
+
+def _signed(key, **claims):  # type: ignore[no-untyped-def]
+    import jwt
+
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+def test_every_claim_of_the_id_token_is_required_and_checked(settings, oidc):
+    """The library checks the signature, and expiry only where there is one; ours requires
+    expiry, issue time, issuer, audience, subject and nonce, and checks each."""
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = private.public_key()
+    now = int(time.time())
+    good = {
+        "iss": settings.OIDC_OP_ISSUER,
+        "aud": CLIENT_ID,
+        "sub": "s1",
+        "nonce": "n1",
+        "iat": now,
+        "exp": now + 300,
+    }
+    backend = CitizenOIDCBackend()
+    assert backend._verify_jws(_signed(private, **good), public)["sub"] == "s1"
+    for name in ("exp", "iat", "iss", "aud", "sub", "nonce"):
+        without = {k: v for k, v in good.items() if k != name}
+        with pytest.raises(jwt.MissingRequiredClaimError):
+            backend._verify_jws(_signed(private, **without), public)
+    for wrong, error in (
+        ({"exp": now - 3600}, jwt.ExpiredSignatureError),
+        ({"aud": "another-portal"}, jwt.InvalidAudienceError),
+        ({"aud": ["another-portal", "and-another"]}, jwt.InvalidAudienceError),
+        ({"iss": "https://esia.gosuslugi.ru/"}, jwt.InvalidIssuerError),
+    ):
+        with pytest.raises(error):
+            backend._verify_jws(_signed(private, **(good | wrong)), public)
+    # Another signature scheme is refused whatever the key: no "none", no HS256 made with
+    # the provider's public key as the secret.
+    pem = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    unsigned = jwt.encode(good, None, algorithm="none")
+    forged = _hs256(good, secret=pem)  # what a careless verifier would accept
+    for token in (unsigned, forged):
+        with pytest.raises(TokenRejected, match="signed with"):
+            backend._verify_jws(token, public)
+
+
+def _hs256(claims: dict, *, secret: bytes) -> str:
+    """An HS256 token made by hand (PyJWT refuses to use a public key as an HMAC secret)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing = (
+        part(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "k1"}).encode())
+        + "."
+        + part(json.dumps(claims).encode())
+    )
+    signature = hmac.new(secret, signing.encode(), hashlib.sha256).digest()
+    return f"{signing}.{part(signature)}"
+
+
+def test_the_client_address_is_the_one_our_proxy_saw(rf, settings):
+    from frontoffice.auth import client_address
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    assert client_address(request) == "10.0.0.2"  # no proxy of ours: the header is anyone's
+    settings.TRUSTED_PROXY_HOPS = 1
+    assert client_address(request) == "203.0.113.7"  # what the client wrote itself is ignored
+    settings.TRUSTED_PROXY_HOPS = 3  # fewer hops than said: the connection's address
+    assert client_address(request) == "10.0.0.2"
+
+
+def test_behind_a_proxy_each_citizen_has_a_limit_of_their_own(client, settings, oidc, citizen):
+    settings.TRUSTED_PROXY_HOPS = 1
+    for _ in range(ATTEMPTS + 1):  # someone else, behind the same proxy, guessing
+        callback(client, CALLBACK + "?code=guess&state=guess", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    landed = callback(
+        client,
+        at_provider(client, oidc, who="typed", snils=SNILS),
+        HTTP_X_FORWARDED_FOR="203.0.113.7",
+    )
+    assert landed.status_code == 302
+    assert client.session["_auth_user_id"]
+
+
+def test_a_staff_account_never_logs_in_through_the_provider(oidc, citizen):
+    account = citizen_account_for(citizen)
+    account.user.is_staff = True
+    account.user.save(update_fields=["is_staff"])
+    backend = CitizenOIDCBackend()
+    with (
+        mock.patch.object(
+            backend, "get_userinfo", return_value={"sub": "s1", "snils": SNILS, "trusted": True}
+        ),
+        pytest.raises(LoginRefused) as refused,
+    ):
+        backend.get_or_create_user("access", "id", {"sub": "s1"})
+    assert refused.value.code == "not_a_citizen"
+
+
+def test_an_answer_that_is_not_json_is_a_clear_400(client, oidc, citizen):
+    back = at_provider(client, oidc, who="typed", snils=SNILS)
+    broken = requests.JSONDecodeError("Expecting value", "<html>", 0)
+    with mock.patch.object(CitizenOIDCBackend, "get_token", side_effect=broken):
+        refused = callback(client, back)
+    assert refused.status_code == 400
+    assert "не удалось проверить" in refused.content.decode()
+    assert CitizenAccount.objects.count() == 0
+
+
+def test_a_demo_login_with_a_malformed_account_is_a_clear_400(client, settings, citizen):
+    settings.PORTAL_DEMO_LOGIN = True
+    citizen_account_for(citizen, demo=True)
+    for account in ("abc", "²", "9" * 40, ""):
+        answer = client.post("/portal/login/", {"account": account})
+        assert answer.status_code == 400
+        assert "_auth_user_id" not in client.session
