@@ -75,6 +75,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--births", type=int, default=50, help="births timed, and as many profiled")
     parser.add_argument("--persons", type=int, default=20_000)
+    parser.add_argument(
+        "--callees", default="", help="also list what this function (a name) spends its time on"
+    )
     args = parser.parse_args()
 
     from bench.benchmarks.ingest import _births, _mothers
@@ -173,6 +176,8 @@ def main() -> None:
         )
         rest = seconds - sum(handlers.values())
         print(f"  the inbox and the bus (dispatch, deliveries, eager tasks)  {share(rest)}")
+        if args.callees:
+            stats.sort_stats("cumulative").print_callees(args.callees)
         print("\nTop functions by own time:")
         stats.sort_stats("tottime").print_stats(15)
     finally:

@@ -6,6 +6,13 @@ per subscribed handler. A delivery runs its handler inside a transaction that al
 delivery done, under a row lock, so a handler's database work happens once per event even
 when the task is delivered twice. Failures are retried with exponential backoff and end as
 dead letters that an operator can replay.
+
+In a worker's bus task the events a handler publishes are dispatched, and their deliveries
+run, by the same task once the handler's transaction commits (the cascade of one life event
+runs in one task, not as a task per event and per handler), up to EVENTS_CASCADE_LIMIT steps
+a task; past it, and outside bus tasks, they go through the broker. Each step keeps its own
+transaction and delivery row, so what is left undone when a worker dies is found as before,
+by the outbox poller and by redeliver_due.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ import json
 import logging
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +54,37 @@ class Event:
 
 Handler = Callable[[Event], None]
 _subscribers: dict[str, dict[str, Handler]] = {}
+# The steps a bus task may still run itself (a list, so callbacks can spend it); None
+# outside bus tasks.
+_cascade: ContextVar[list[int] | None] = ContextVar("bus_cascade", default=None)
+
+
+@contextmanager
+def cascade() -> Iterator[None]:
+    """Run what the events published within go on to dispatch and deliver in this task."""
+    token = _cascade.set([settings.EVENTS_CASCADE_LIMIT])
+    try:
+        yield
+    finally:
+        _cascade.reset(token)
+
+
+def _cascading() -> bool:
+    """Tell whether the next step runs here, and count it."""
+    budget = _cascade.get()
+    if not budget or budget[0] <= 0:
+        return False
+    budget[0] -= 1
+    return True
+
+
+def _step(run: Callable[[], Any], what: str) -> None:
+    # A step that fails here is left as it stands (undispatched, or a delivery not done) for
+    # the outbox poller and redeliver_due: the task that ran it has committed its own work.
+    try:
+        run()
+    except Exception:
+        logger.exception("Bus: %s left for the poller", what)
 
 
 def subscribe(event_type: str, *, name: str | None = None) -> Callable[[Handler], Handler]:
@@ -123,9 +163,16 @@ def publish_sql(
 def published(*, event_id: str, dispatch_now: bool = True) -> None:
     """Dispatch an event written to the outbox once its transaction commits (see publish)."""
     if dispatch_now or settings.CELERY_TASK_ALWAYS_EAGER:
-        from platform_core.tasks import dispatch_event
+        transaction.on_commit(lambda: _dispatch(event_id))
 
-        transaction.on_commit(lambda: dispatch_event.delay(event_id=event_id))
+
+def _dispatch(event_id: str) -> None:
+    from platform_core.tasks import dispatch_event
+
+    if _cascading():
+        _step(lambda: event_dispatch(event_id=event_id), f"event {event_id}")
+    else:
+        dispatch_event.delay(event_id=event_id)
 
 
 def event_dispatch(*, event_id: str) -> list[int]:
@@ -172,10 +219,17 @@ def outbox_dispatch_pending(*, limit: int = 5000) -> int:
 
 
 def _enqueue_deliveries(delivery_ids: list[int]) -> None:
-    from platform_core.tasks import deliver_event
-
     for delivery_id in delivery_ids:
-        transaction.on_commit(lambda d=delivery_id: deliver_event.delay(delivery_id=d))
+        transaction.on_commit(lambda d=delivery_id: _deliver(d))
+
+
+def _deliver(delivery_id: int) -> None:
+    from platform_core.tasks import deliver_event, delivery_run_and_retry
+
+    if _cascading():
+        _step(lambda: delivery_run_and_retry(delivery_id), f"delivery {delivery_id}")
+    else:
+        deliver_event.delay(delivery_id=delivery_id)
 
 
 def backoff_seconds(attempts: int) -> float:

@@ -6,24 +6,35 @@ from django.utils import timezone
 
 from platform_core import bus
 from platform_core.enums import DeliveryStatus
+from platform_core.models import EventDelivery
 
 
 @shared_task(name="platform_core.dispatch_event")
 def dispatch_event(*, event_id: str) -> int:
-    return len(bus.event_dispatch(event_id=event_id))
+    with bus.cascade():
+        return len(bus.event_dispatch(event_id=event_id))
 
 
 @shared_task(name="platform_core.deliver_event")
 def deliver_event(*, delivery_id: int) -> str:
+    with bus.cascade():
+        delivery = delivery_run_and_retry(delivery_id)
+    return "busy" if delivery is None else delivery.status
+
+
+def delivery_run_and_retry(delivery_id: int) -> EventDelivery | None:
+    """Run a delivery (in its task, or in a cascade); if it failed, schedule its retry."""
     delivery = bus.delivery_run(delivery_id=delivery_id)
-    if delivery is None:
-        return "busy"
     # With a real worker the retry is scheduled at its backoff; in-process (eager) mode
     # leaves it to redeliver_due so a failing handler cannot loop inside one request.
-    if delivery.status == DeliveryStatus.FAILED and not settings.CELERY_TASK_ALWAYS_EAGER:
+    if (
+        delivery is not None
+        and delivery.status == DeliveryStatus.FAILED
+        and not settings.CELERY_TASK_ALWAYS_EAGER
+    ):
         countdown = bus.backoff_seconds(delivery.attempts)
         deliver_event.apply_async(kwargs={"delivery_id": delivery_id}, countdown=countdown)
-    return delivery.status
+    return delivery
 
 
 @shared_task(name="platform_core.dispatch_outbox")

@@ -238,6 +238,9 @@ CELERY_BEAT_SCHEDULE = {
 # The event bus: how often a failing handler is retried before it becomes a dead letter.
 EVENTS_MAX_ATTEMPTS = int(env("EVENTS_MAX_ATTEMPTS", "6"))
 EVENTS_BACKOFF_BASE_SECONDS = float(env("EVENTS_BACKOFF_BASE_SECONDS", "2"))
+# How many dispatches and deliveries one bus task runs itself of the cascade its handler set
+# off, before handing the rest to the broker (platform_core/bus.py); 0: each its own task.
+EVENTS_CASCADE_LIMIT = int(env("EVENTS_CASCADE_LIMIT", "100"))
 EVENTS_EXTRA_HANDLER_MODULES = env_list("EVENTS_EXTRA_HANDLER_MODULES", "")
 
 # Integration: how old a signed request may be, and how many events one batch may carry.

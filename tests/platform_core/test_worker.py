@@ -60,8 +60,10 @@ def database_url() -> str:
 
 
 def reset_connections() -> None:
-    """Drop connection and producer pools made earlier for another broker URL."""
-    celery_app.close()
+    """Drop connection and producer pools made earlier for another broker URL. Not
+    `celery_app.close()`: it deregisters the app, and a task module imported later (a
+    lazily imported one, such as integration.tasks) would then never register with it."""
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 
