@@ -154,6 +154,12 @@ def main() -> None:
         if applied != len(documents):
             raise RuntimeError(f"{applied} of {len(documents)} births applied")
         print(f"cases: {dict(Case.objects.values_list('status').annotate(n=Count('id')))}")
+        from platform_core.models import EventDelivery, OutboxEvent
+
+        births = len(documents)
+        published = OutboxEvent.objects.values_list("event_type").annotate(n=Count("id"))
+        print("events per birth:", {t: round(c / births, 1) for t, c in published})
+        print(f"deliveries per birth: {EventDelivery.objects.count() / births:.1f}")
         stats = pstats.Stats(profile)
         n = len(profiled)
 
