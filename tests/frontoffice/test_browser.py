@@ -59,13 +59,11 @@ def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_a_mother_applies_in_one_click_and_downloads_a_certificate(
-    live_server, browser, calendar, settings, tmp_path
-):
+def offered_to(last_name: str, first_name: str) -> Case:
+    """A mother of a child born today, with a low income, offered the unified allowance, and
+    a demo login of hers."""
     today = timezone.localdate()
-    settings.TREASURY_FIRST_PERIOD = today.replace(day=1).isoformat()
-    settings.TREASURY_FILES_DIR = tmp_path
-    mother = person(date(1990, 1, 1), "F", last_name="Браузерова", first_name="Анна")
+    mother = person(date(1990, 1, 1), "F", last_name=last_name, first_name=first_name)
     child = child_of(mother, 0, on=today)
     income(mother, "5000", on=today)
     offered, _ = case_open(
@@ -76,8 +74,20 @@ def test_a_mother_applies_in_one_click_and_downloads_a_certificate(
         as_of=today,
         now=timezone.now(),
     )
-    assert case_work(case_id=offered.pk, now=timezone.now()).status == CaseStatus.OFFERED
+    offered = case_work(case_id=offered.pk, now=timezone.now())
+    assert offered.status == CaseStatus.OFFERED
     citizen_account_for(mother, demo=True)
+    return offered
+
+
+def test_a_mother_applies_in_one_click_and_downloads_a_certificate(
+    live_server, browser, calendar, settings, tmp_path
+):
+    today = timezone.localdate()
+    settings.TREASURY_FIRST_PERIOD = today.replace(day=1).isoformat()
+    settings.TREASURY_FILES_DIR = tmp_path
+    offered = offered_to("Браузерова", "Анна")
+    mother = offered.person
 
     page = browser.new_page(locale="ru-RU")
     page.goto(f"{live_server.url}/portal/login/")
@@ -136,20 +146,7 @@ def test_the_other_pages_by_keyboard_in_both_languages(live_server, browser, cal
     """The pages the first test does not reach, at both widths: the navigator and the
     calculator (a wrong field, then a result), an appeal sent, the inbox, the cases; the
     skip link by keyboard; the case's timeline after switching to English."""
-    today = timezone.localdate()
-    mother = person(date(1990, 1, 1), "F", last_name="Клавишева", first_name="Ольга")
-    child = child_of(mother, 0, on=today)
-    income(mother, "5000", on=today)
-    offered, _ = case_open(
-        person=mother,
-        measure=Measure.objects.get(code=UNIFIED),
-        trigger_kind=TriggerKind.LIFE_EVENT,
-        trigger_key=f"birth:{child.pk}",
-        as_of=today,
-        now=timezone.now(),
-    )
-    case_work(case_id=offered.pk, now=timezone.now())
-    citizen_account_for(mother, demo=True)
+    offered = offered_to("Клавишева", "Ольга")
 
     page = browser.new_page(locale="ru-RU")
     page.goto(f"{live_server.url}/portal/navigator/?region=27&situation=birth")
