@@ -163,6 +163,10 @@ class IdentityProvider:
         )
         self.jwk = {**public, "kid": self.kid, "use": "sig", "alg": "RS256"}
 
+    def jwks(self) -> Reply:
+        self._count("jwks")
+        return _json(200, {"keys": [self.jwk]})
+
     def _count(self, name: str) -> None:
         with self.lock:
             self.counts[name] = self.counts.get(name, 0) + 1
@@ -174,7 +178,7 @@ class IdentityProvider:
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         routes = {
             ("GET", "/.well-known/openid-configuration"): lambda: _json(200, self.discovery()),
-            ("GET", "/jwks"): lambda: _json(200, {"keys": [self.jwk]}),
+            ("GET", "/jwks"): self.jwks,
             ("GET", "/authorize"): lambda: self.authorize(query, None),
             ("POST", "/authorize"): lambda: self.authorize(form, form),
             ("POST", "/token"): lambda: self.token(form, headers),

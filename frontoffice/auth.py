@@ -26,6 +26,7 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib.auth import login
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -74,6 +75,8 @@ def oidc_enabled() -> bool:
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "nonce"]
 # Clock difference tolerated between the provider and us.
 LEEWAY_SECONDS = 30
+# How long the provider's keys are kept before they are fetched again.
+JWKS_CACHE_SECONDS = 3600
 
 
 def client_address(request: HttpRequest) -> str:
@@ -132,6 +135,28 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
             options={"require": REQUIRED_CLAIMS},
         )
 
+    def retrieve_matching_jwk(self, token: str) -> jwt.PyJWK:
+        """The provider's key for the token, from its JWKS kept for JWKS_CACHE_SECONDS (one
+        call fewer per login); fetched again at once for a key it does not hold (the provider
+        rotated its keys). Raises SuspiciousOperation when none matches."""
+        header = jwt.get_unverified_header(token)
+        cache_key = f"portal-oidc-jwks:{self.OIDC_OP_JWKS_ENDPOINT}"
+        jwks = cache.get(cache_key)
+        key = _matching_key(jwks, header) if jwks else None
+        if key is None:
+            answer = requests.get(
+                self.OIDC_OP_JWKS_ENDPOINT,
+                verify=self.get_settings("OIDC_VERIFY_SSL", True),
+                timeout=self.get_settings("OIDC_TIMEOUT", None),
+            )
+            answer.raise_for_status()
+            jwks = answer.json()
+            cache.set(cache_key, jwks, JWKS_CACHE_SECONDS)
+            key = _matching_key(jwks, header)
+        if key is None:
+            raise SuspiciousOperation("No key of the provider's JWKS matches the ID token.")
+        return jwt.PyJWK(key)
+
     def store_tokens(self, access_token: str, id_token: str) -> None:
         # Kept on the instance and put in the session only after the login succeeded: a
         # refused login leaves nothing behind.
@@ -187,6 +212,19 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
         if user.role != Role.CITIZEN or user.is_staff or user.is_superuser:
             raise LoginRefused(_("This login is not allowed."), code="not_a_citizen")
         return user
+
+
+def _matching_key(jwks: Any, header: dict[str, Any]) -> dict[str, Any] | None:
+    """The key of a JWKS for a token's header: its key id (unless OIDC_VERIFY_KID is off)
+    and algorithm; the last that matches, as the library picks it."""
+    found = None
+    for key in jwks.get("keys", []) if isinstance(jwks, dict) else []:
+        if getattr(settings, "OIDC_VERIFY_KID", True) and key.get("kid") != header.get("kid"):
+            continue
+        if "alg" in key and key["alg"] != header.get("alg"):
+            continue
+        found = key
+    return found
 
 
 class OIDCStart(OIDCAuthenticationRequestView):

@@ -581,3 +581,30 @@ def test_a_demo_login_with_a_malformed_account_is_a_clear_400(client, settings, 
         answer = client.post("/portal/login/", {"account": account})
         assert answer.status_code == 400
         assert "_auth_user_id" not in client.session
+
+
+def test_the_providers_keys_are_kept_and_fetched_again_when_it_rotates_them(
+    client, settings, oidc, other_idp, citizen
+):
+    """One JWKS call for many logins; a token signed by a key the kept JWKS does not hold
+    (the provider rotated its keys) makes it fetch them again at once."""
+
+    def jwks_calls() -> int:
+        return requests.get(f"{oidc}_stats", timeout=10).json().get("jwks", 0)
+
+    before = jwks_calls()
+    for _ in range(3):
+        assert (
+            callback(client, at_provider(client, oidc, who="typed", snils=SNILS)).status_code == 302
+        )
+        client.post("/portal/logout/")
+    assert jwks_calls() == before + 1
+    from django.core.cache import cache
+
+    # The kept keys are another provider's: the token's key is not among them.
+    cache.set(
+        f"portal-oidc-jwks:{settings.OIDC_OP_JWKS_ENDPOINT}",
+        requests.get(f"{other_idp}jwks", timeout=10).json(),
+    )
+    assert callback(client, at_provider(client, oidc, who="typed", snils=SNILS)).status_code == 302
+    assert jwks_calls() == before + 2
