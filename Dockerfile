@@ -21,7 +21,8 @@ COPY templates templates
 COPY manage.py ./
 RUN pip install . && useradd --system --uid 1000 platform
 RUN DJANGO_SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-000000000000 \
-    DATABASE_URL=postgres://build@localhost/build python manage.py collectstatic --noinput
+    DATABASE_URL=postgres://build@localhost/build CACHE_URL=redis://build:6379/1 \
+    python manage.py collectstatic --noinput
 
 USER platform
 EXPOSE 8000

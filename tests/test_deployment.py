@@ -133,3 +133,29 @@ def test_production_settings_refuse_shared_counters_missing_the_demo_login_and_p
     refused = run({**env, setting: value})
     assert refused.returncode != 0
     assert refusal in refused.stderr
+
+
+def test_the_images_build_step_loads_the_production_settings_with_its_environment():
+    """The Dockerfile's collectstatic runs under the production settings with only the
+    variables its RUN line sets: every setting those refuse to start without is there."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    step = re.search(r"RUN (DJANGO_SECRET_KEY=.*?manage.py collectstatic)", dockerfile, re.S)
+    assert step, "the build step that collects static files"
+    variables = dict(re.findall(r"([A-Z_]+)=(\S+)", step.group(1)))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); print('configured')",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            **variables,
+        },
+        check=False,
+    )
+    assert result.stdout.strip() == "configured", result.stderr[-2000:]
