@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Avg, Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -125,10 +125,19 @@ def publish(
     """
     # Round-trip through JSON so handlers get exactly what a worker would read back.
     plain = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    now = timezone.now()
+    # An event no one subscribes to is kept (the outbox is the record of what happened) and
+    # has nothing to dispatch.
+    wanted = bool(_subscribers.get(event_type))
     event = OutboxEvent.objects.create(
-        event_type=event_type, payload=plain, created_at=timezone.now(), actor_id=actor_id
+        event_type=event_type,
+        payload=plain,
+        created_at=now,
+        dispatched_at=None if wanted else now,
+        actor_id=actor_id,
     )
-    published(event_id=str(event.id), dispatch_now=dispatch_now)
+    if wanted:
+        published(event_id=str(event.id), dispatch_now=dispatch_now)
     return event
 
 
@@ -176,32 +185,32 @@ def _dispatch(event_id: str) -> None:
 
 
 def event_dispatch(*, event_id: str) -> list[int]:
-    """Create the deliveries of one committed event; return their ids (empty if done before)."""
-    with transaction.atomic():
-        event = (
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_id, dispatched_at__isnull=True)
-            .first()
+    """Create the deliveries of one committed event; return their ids (empty if done before).
+
+    Two statements: marking the event dispatched (which takes its row lock, so a second
+    dispatcher waits and then finds it done), and the deliveries' INSERT; an event no one
+    subscribes to is only marked.
+    """
+    events, deliveries = OutboxEvent._meta.db_table, EventDelivery._meta.db_table
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {events} SET dispatched_at = %s"  # noqa: S608 (table names are code)
+            " WHERE id = %s AND dispatched_at IS NULL RETURNING event_type",
+            [now, event_id],
         )
-        if event is None:
+        row = cursor.fetchone()
+        handlers = list(subscribers_of(row[0])) if row else []
+        if not handlers:
             return []
-        now = timezone.now()
-        EventDelivery.objects.bulk_create(
-            [
-                EventDelivery(
-                    event=event, handler=handler_name, created_at=now, next_attempt_at=now
-                )
-                for handler_name in subscribers_of(event.event_type)
-            ],
-            ignore_conflicts=True,
+        cursor.execute(
+            f"INSERT INTO {deliveries}"  # noqa: S608
+            " (event_id, handler, status, attempts, next_attempt_at, last_error, created_at)"
+            " SELECT %s, handler, %s, 0, %s, '', %s FROM unnest(%s::text[]) AS handler"
+            " ON CONFLICT (event_id, handler) DO NOTHING RETURNING id",
+            [event_id, DeliveryStatus.PENDING, now, now, handlers],
         )
-        event.dispatched_at = now
-        event.save(update_fields=["dispatched_at"])
-        delivery_ids = list(
-            EventDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING).values_list(
-                "id", flat=True
-            )
-        )
+        delivery_ids = [found for (found,) in cursor.fetchall()]
     _enqueue_deliveries(delivery_ids)
     return delivery_ids
 
@@ -240,49 +249,69 @@ def delivery_run(*, delivery_id: int) -> EventDelivery | None:
     """Run one delivery's handler once; return the delivery, or None if busy or missing.
 
     The handler's writes and the delivery's "done" commit together: a second run of the same
-    delivery finds it done and does nothing.
+    delivery finds it done and does nothing. A handler that fails rolls its transaction back
+    whole; the failure is then recorded in a transaction of its own (no savepoint around
+    every handler for the rare failure).
     """
-    with transaction.atomic():
-        delivery = (
-            EventDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("event")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None or delivery.status in (DeliveryStatus.DONE, DeliveryStatus.DEAD):
-            return delivery
-        handler = handler_by_name(delivery.handler)
-        event = delivery.event
-        delivery.attempts += 1
-        try:
+    try:
+        with transaction.atomic():
+            delivery = _delivery_lock(delivery_id)
+            if delivery is None or delivery.status in (DeliveryStatus.DONE, DeliveryStatus.DEAD):
+                return delivery
+            handler = handler_by_name(delivery.handler)
             if handler is None:
                 raise LookupError(f"No handler named {delivery.handler} is registered.")
-            with transaction.atomic():
-                handler(
-                    Event(
-                        id=str(event.id),
-                        type=event.event_type,
-                        payload=event.payload,
-                        created_at=event.created_at,
-                    )
+            event = delivery.event
+            handler(
+                Event(
+                    id=str(event.id),
+                    type=event.event_type,
+                    payload=event.payload,
+                    created_at=event.created_at,
                 )
-        except Exception as exc:  # the handler's failure is recorded, never lost
-            logger.warning("Handler %s failed on %s: %s", delivery.handler, event.id, exc)
-            delivery.last_error = "".join(traceback.format_exception(exc))[-4000:]
-            if delivery.attempts >= settings.EVENTS_MAX_ATTEMPTS:
-                delivery.status = DeliveryStatus.DEAD
-                delivery.next_attempt_at = None
-            else:
-                delivery.status = DeliveryStatus.FAILED
-                delivery.next_attempt_at = timezone.now() + timedelta(
-                    seconds=backoff_seconds(delivery.attempts)
-                )
-        else:
+            )
+            delivery.attempts += 1
             delivery.status = DeliveryStatus.DONE
             delivery.finished_at = timezone.now()
             delivery.next_attempt_at = None
             delivery.last_error = ""
-        delivery.save()
+            delivery.save(update_fields=DELIVERY_OUTCOME)
+            return delivery
+    except Exception as exc:  # the handler's failure is recorded, never lost
+        return _delivery_failed(delivery_id, exc)
+
+
+# What a run of a delivery changes.
+DELIVERY_OUTCOME = ["attempts", "status", "finished_at", "next_attempt_at", "last_error"]
+
+
+def _delivery_lock(delivery_id: int) -> EventDelivery | None:
+    return (
+        EventDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("event")
+        .filter(pk=delivery_id)
+        .first()
+    )
+
+
+def _delivery_failed(delivery_id: int, exc: Exception) -> EventDelivery | None:
+    """Record a failed run: its error, and a retry after the backoff or a dead letter."""
+    with transaction.atomic():
+        delivery = _delivery_lock(delivery_id)
+        if delivery is None or delivery.status in (DeliveryStatus.DONE, DeliveryStatus.DEAD):
+            return delivery  # run meanwhile by another worker
+        logger.warning("Handler %s failed on %s: %s", delivery.handler, delivery.event_id, exc)
+        delivery.attempts += 1
+        delivery.last_error = "".join(traceback.format_exception(exc))[-4000:]
+        if delivery.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.DEAD
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.next_attempt_at = timezone.now() + timedelta(
+                seconds=backoff_seconds(delivery.attempts)
+            )
+        delivery.save(update_fields=DELIVERY_OUTCOME)
     return delivery
 
 
