@@ -76,6 +76,9 @@ def main() -> None:
     parser.add_argument("--births", type=int, default=50, help="births timed, and as many profiled")
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument(
+        "--sql", default="", help="show the first statements of handlers whose name has this"
+    )
+    parser.add_argument(
         "--callees", default="", help="also list what this function (a name) spends its time on"
     )
     args = parser.parse_args()
@@ -87,6 +90,7 @@ def main() -> None:
     from integration.services.inbox import inbound_receive
     from measures.models import Case
     from measures.services.catalogue import catalogue_load
+    from platform_core import bus
     from platform_core.calendar import calendar_load_year
     from registries.services.population import population_generate
 
@@ -127,10 +131,24 @@ def main() -> None:
             receive(document)
         plain, profiled = documents[5 : 5 + args.births], documents[5 + args.births :]
         statements = 0
+        by_handler: dict[str, int] = {}
+        shown: list[str] = []
+        handlers = {
+            h.__code__: f"{h.__module__}.{h.__name__}"
+            for subscribed in bus._subscribers.values()
+            for h in subscribed.values()
+        }
 
         def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
             nonlocal statements
             statements += 1
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code not in handlers:
+                frame = frame.f_back
+            where = handlers[frame.f_code] if frame is not None else "the inbox and the bus"
+            by_handler[where] = by_handler.get(where, 0) + 1
+            if args.sql and args.sql in where and by_handler[where] <= 200:
+                shown.append(f"  {where}: {' '.join(sql.split())[:160]}")
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(count):
@@ -143,6 +161,9 @@ def main() -> None:
             f"{n} births: {seconds / n * 1000:.0f} ms and {statements / n:.0f} SQL statements"
             f" per birth, {n / seconds:.1f} births/s in one process"
         )
+        for where, counted in sorted(by_handler.items(), key=lambda kv: -kv[1]):
+            print(f"  SQL per birth in {where}: {counted / n:.0f}")
+        print("\n".join(shown))
         profile = cProfile.Profile()
         started = time.perf_counter()
         profile.enable()

@@ -10,7 +10,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from platform_core.models import Municipality, Region
+from platform_core.models import ChecksInOneQuery, Municipality, Region
 from platform_core.scoping import Jurisdiction
 from platform_core.validators import (
     validate_account_for_bic,
@@ -33,7 +33,7 @@ from registries.enums import (
 SNILS_CANONICAL = r"^[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2}$"
 
 
-class Person(models.Model):
+class Person(ChecksInOneQuery):
     """A person known to the platform, keyed by SNILS where one is assigned.
 
     The internal id is stable from birth: a newborn is registered before a SNILS exists.
@@ -164,7 +164,7 @@ class Person(models.Model):
             raise ValidationError(errors)
 
 
-class Relation(models.Model):
+class Relation(ChecksInOneQuery):
     """A family or legal tie between two persons over a period.
 
     parent: from_person is the parent of to_person; spouse: from and to are spouses (marriage
@@ -231,7 +231,7 @@ class Relation(models.Model):
             raise ValidationError(errors)
 
 
-class LifeEvent(models.Model):
+class LifeEvent(ChecksInOneQuery):
     """A life event with the date it happened and the date the platform learned of it.
 
     A correction is a new row pointing at the row it corrects; the corrected row stays, marked
@@ -287,7 +287,7 @@ class LifeEvent(models.Model):
         return f"{self.get_kind_display()} {self.occurred_on:%d.%m.%Y}"
 
 
-class PersonStatus(models.Model):
+class PersonStatus(ChecksInOneQuery):
     """A status with a validity period: disability, large family, low income, pensioner..."""
 
     person = models.ForeignKey(
