@@ -133,7 +133,7 @@ def main() -> None:
         statements = 0
         by_handler: dict[str, int] = {}
         shown: list[str] = []
-        handlers = {
+        handler_names = {
             h.__code__: f"{h.__module__}.{h.__name__}"
             for subscribed in bus._subscribers.values()
             for h in subscribed.values()
@@ -143,9 +143,9 @@ def main() -> None:
             nonlocal statements
             statements += 1
             frame = sys._getframe(1)
-            while frame is not None and frame.f_code not in handlers:
+            while frame is not None and frame.f_code not in handler_names:
                 frame = frame.f_back
-            where = handlers[frame.f_code] if frame is not None else "the inbox and the bus"
+            where = handler_names[frame.f_code] if frame is not None else "the inbox and the bus"
             by_handler[where] = by_handler.get(where, 0) + 1
             if args.sql and args.sql in where and by_handler[where] <= 200:
                 shown.append(f"  {where}: {' '.join(sql.split())[:160]}")

@@ -45,13 +45,12 @@ class TooManyAttempts(DomainError):
 def citizen_account_for(person: Person, *, demo: bool = False) -> CitizenAccount:
     """The portal login of a person of the registry (made once, under the person's row lock:
     two first logins at once, from two tabs, make one)."""
-    existing = CitizenAccount.objects.filter(person=person).select_related("user").first()
+    accounts = CitizenAccount.objects.filter(person=person).select_related("user")
+    existing = accounts.first()
     if existing is None:
         with transaction.atomic():
             list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
-            existing = CitizenAccount.objects.filter(person=person).select_related(
-                "user"
-            ).first() or _citizen_account_create(person, demo=demo)
+            existing = accounts.first() or _citizen_account_create(person, demo=demo)
     if demo and not existing.demo:
         existing.demo = True
         existing.save(update_fields=["demo"])
@@ -59,17 +58,17 @@ def citizen_account_for(person: Person, *, demo: bool = False) -> CitizenAccount
 
 
 def _citizen_account_create(person: Person, *, demo: bool) -> CitizenAccount:
-    with transaction.atomic():
-        user = get_user_model().objects.create(
-            username=f"citizen-{person.pk}",
-            role=Role.CITIZEN,
-            last_name=person.last_name,
-            first_name=person.first_name,
-            patronymic=person.patronymic,
-        )
-        user.set_unusable_password()  # they come through the identity provider (or the demo)
-        user.save(update_fields=["password"])
-        return CitizenAccount.objects.create(user=user, person=person, demo=demo)
+    """Called under the person's row lock, in its transaction."""
+    user = get_user_model().objects.create(
+        username=f"citizen-{person.pk}",
+        role=Role.CITIZEN,
+        last_name=person.last_name,
+        first_name=person.first_name,
+        patronymic=person.patronymic,
+    )
+    user.set_unusable_password()  # they come through the identity provider (or the demo)
+    user.save(update_fields=["password"])
+    return CitizenAccount.objects.create(user=user, person=person, demo=demo)
 
 
 def attempt_count(address: str) -> None:

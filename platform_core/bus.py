@@ -128,7 +128,7 @@ def publish(
     now = timezone.now()
     # An event no one subscribes to is kept (the outbox is the record of what happened) and
     # has nothing to dispatch.
-    wanted = bool(_subscribers.get(event_type))
+    wanted = bool(subscribers_of(event_type))
     event = OutboxEvent.objects.create(
         event_type=event_type,
         payload=plain,

@@ -33,19 +33,22 @@ class Said:
         return _render(self.as_json())
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "msgid": self.msgid,
-            "params": {
-                k: v.as_json() if isinstance(v, Said) else _plain(v) for k, v in self.params.items()
-            },
-        }
+        return {"msgid": self.msgid, "params": {k: _plain(v) for k, v in self.params.items()}}
 
 
 def said(msgid: str, **params: Any) -> Said:
     return Said(msgid, params)
 
 
+def number_grouped(number: Decimal) -> str:
+    """A number as the active locale writes it, grouped, with two decimals unless whole."""
+    places = 0 if number == number.to_integral_value() else 2
+    return number_format(round(number, places), decimal_pos=places, force_grouping=True)
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, Said):
+        return value.as_json()
     if isinstance(value, date) and not isinstance(value, datetime):
         return {"date": value.isoformat()}
     if isinstance(value, Decimal):
@@ -61,9 +64,7 @@ def _param(value: Any) -> Any:
     if "date" in value:
         return date_format(date.fromisoformat(value["date"]), "DATE_FORMAT")
     if "number" in value:
-        number = Decimal(value["number"])
-        places = 0 if number == number.to_integral_value() else 2
-        return number_format(number, decimal_pos=places, force_grouping=True)
+        return number_grouped(Decimal(value["number"]))
     raise ValueError(value)
 
 

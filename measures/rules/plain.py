@@ -4,9 +4,10 @@ citizen portal and its API, the contact centre): one path for all.
 The explanation is stored as the rules engine wrote it (measures/rules/evaluate.py): each
 condition as its rule text with the value it had, each fact with its value. Here each
 condition becomes a sentence a citizen understands, from the phrasing table of
-measures/rules/phrases.py: "Children under 17 years: 2 (at least one is needed)", "The
-family's average monthly income per person, 14 250 RUB, is not above the subsistence minimum
-of 17 733 RUB". Numbers are grouped and money is in roubles, in the active language. A
+measures/rules/phrases.py: what the rule requires, with the values that decided it ("Children
+under 17 years: 2 (at least one is needed)", "The family's average monthly income per person
+(14 250 RUB) is not above the subsistence minimum (17 733 RUB)"); the verdict beside it says
+whether it held. Numbers are grouped and money is in roubles, in the active language. A
 condition the table does not cover keeps the generic wording: fact names become their labels,
 operators become words ("is not more than").
 """
@@ -20,7 +21,6 @@ from enum import Enum
 from typing import Any
 
 from django.db import models
-from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -42,6 +42,7 @@ from measures.rules.phrases import (
     Phrase,
 )
 from measures.rules.syntax import Call, Compare, In, Literal, Name, Node, Not
+from platform_core.texts import number_grouped
 
 # The rule language's lexemes (measures/rules/syntax.py): texts, numbers, names, operators.
 LEXEME = re.compile(r'"[^"\n]*"|[0-9]+(?:\.[0-9]+)?|[a-z_][a-z0-9_]*|==|!=|<=|>=|\S')
@@ -74,11 +75,6 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _grouped(number: Decimal) -> str:
-    places = 0 if number == number.to_integral_value() else 2
-    return number_format(round(number, places), decimal_pos=places, force_grouping=True)
-
-
 def value_plain(value: Any) -> str:
     """Return a fact's value as a reader would write it (numbers in the active locale)."""
     if value is None:
@@ -89,7 +85,7 @@ def value_plain(value: Any) -> str:
         isinstance(value, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value)
     ):
         number = _number(value)
-        return str(value) if number is None else _grouped(number)
+        return str(value) if number is None else number_grouped(number)
     if isinstance(value, list):
         return ", ".join(value_plain(v) for v in value)
     return str(value)
@@ -101,7 +97,7 @@ def money_plain(amount: Any) -> str:
     return (
         value_plain(amount)
         if number is None
-        else _("%(amount)s RUB") % {"amount": _grouped(number)}
+        else _("%(amount)s RUB") % {"amount": number_grouped(number)}
     )
 
 
@@ -157,7 +153,7 @@ def _in_unit(phrase: Phrase | None, value: Any) -> str:
             if phrase.unit == YEARS
             else ngettext("%(n)s week", "%(n)s weeks", int(number))
         )
-        return words % {"n": _grouped(number)}
+        return words % {"n": number_grouped(number)}
     if phrase.unit == CHOICE and str(value) in phrase.choices:
         return str(phrase.choices[str(value)])
     return value_plain(value)
