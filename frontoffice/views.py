@@ -148,12 +148,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return render(
                 request, "frontoffice/login.html", {**page, "error": exc.message}, status=429
             )
-        chosen = request.POST.get("account", "")
-        account = (
-            accounts.filter(pk=int(chosen)).first()
-            if re.fullmatch(r"[0-9]{1,18}", chosen)
-            else None
-        )
+        chosen = _submitted_id(request.POST.get("account", ""))
+        account = accounts.filter(pk=chosen).first() if chosen else None
         if account is None:
             error = _("Choose whom to log in as.")
         else:
@@ -165,6 +161,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
         {**page, "error": error, "next": request.GET.get("next", "")},
         status=400 if error else 200,
     )
+
+
+def _submitted_id(text: str) -> int | None:
+    """The id a form submitted: ASCII digits that fit the database's integer ids, else None
+    (`str.isdigit` takes "²" too, and a longer number overflows the column)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
 
 
 @require_POST
@@ -427,11 +429,8 @@ def appeals(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         case = None
         if form["case"]:
-            case = (
-                cases_of(acting)
-                .filter(pk=int(form["case"]) if form["case"].isdigit() else 0)
-                .first()
-            )
+            chosen = _submitted_id(form["case"])
+            case = cases_of(acting).filter(pk=chosen).first() if chosen else None
             if case is None:
                 errors["case"] = [_("Choose one of your cases.")]
         if not errors:

@@ -279,6 +279,11 @@ def test_an_appeal_reaches_the_regions_staff_and_the_answer_comes_back(
         "/portal/my/appeals/", {"kind": "appeal", "text": "Не согласна", "case": "999999"}
     )
     assert stranger_case.status_code == 400 and 'id="case-error"' in stranger_case.content.decode()
+    for malformed in ("²", "9" * 40, "-1", "1 "):  # not an id at all: the same field error
+        answer = client.post(
+            "/portal/my/appeals/", {"kind": "appeal", "text": "Не согласна", "case": malformed}
+        )
+        assert answer.status_code == 400 and 'id="case-error"' in answer.content.decode()
     assert not Appeal.objects.exists()
     sent = client.post(
         "/portal/my/appeals/",
