@@ -37,7 +37,7 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-# Where nested work is read off: the bus runs every handler from delivery_run; the cases'
+# Where nested work is read off: the bus runs every handler from deliveries_run; the cases'
 # own steps run inside the measures' handlers.
 BUS = "platform_core/bus.py"
 CASE_STEPS = {
@@ -62,7 +62,7 @@ def _handlers(stats: pstats.Stats) -> dict[str, float]:
         for caller, timing in entry[4].items():
             if (
                 caller[0].endswith(BUS)
-                and caller[2] == "delivery_run"
+                and caller[2] == "deliveries_run"
                 and "/site-packages/" not in file
             ):
                 module = str(Path(file).relative_to(ROOT)) if file.startswith(str(ROOT)) else file
@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument(
         "--sql", default="", help="show the first statements of handlers whose name has this"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=1, help="births a request of the civil registry carries"
     )
     parser.add_argument(
         "--callees", default="", help="also list what this function (a name) spends its time on"
@@ -118,17 +121,17 @@ def main() -> None:
         )
         documents = _births(_mothers(2 * args.births + 5), on, "profile")
 
-        def receive(document: dict) -> None:
-            # Stored as the API stores it; the eager bus then applies it here and now.
-            inbound_receive(
-                system=system,
-                contract=Contract.CIVIL_REGISTRY_EVENT,
-                documents=[document],
-                now=timezone.now(),
-            )
+        def receive(births: list[dict]) -> None:
+            # Stored as the API stores them; the eager bus then applies them here and now.
+            for start in range(0, len(births), args.batch):
+                inbound_receive(
+                    system=system,
+                    contract=Contract.CIVIL_REGISTRY_EVENT,
+                    documents=births[start : start + args.batch],
+                    now=timezone.now(),
+                )
 
-        for document in documents[:5]:  # warm: caches, compiled rules, prepared plans
-            receive(document)
+        receive(documents[:5])  # warm: caches, compiled rules, prepared plans
         plain, profiled = documents[5 : 5 + args.births], documents[5 + args.births :]
         statements = 0
         by_handler: dict[str, int] = {}
@@ -153,8 +156,7 @@ def main() -> None:
 
         with connection.execute_wrapper(count):
             started = time.perf_counter()
-            for document in plain:
-                receive(document)
+            receive(plain)
             seconds = time.perf_counter() - started
         n = len(plain)
         print(
@@ -167,8 +169,7 @@ def main() -> None:
         profile = cProfile.Profile()
         started = time.perf_counter()
         profile.enable()
-        for document in profiled:
-            receive(document)
+        receive(profiled)
         profile.disable()
         seconds = time.perf_counter() - started
         applied = InboundEvent.objects.filter(status=InboxStatus.APPLIED).count()

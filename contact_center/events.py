@@ -10,14 +10,16 @@ from platform_core.bus import Event, subscribe
 from treasury.services.bank import RETURNED_EVENT
 
 
-@subscribe(CASE_DECIDED_EVENT, name="contact_center.notify_decision")
-def notify_decision(event: Event) -> None:
-    """A case was decided: tell the person the outcome and why."""
-    decision_notify(
-        decision_id=event.payload["decision"],
-        source_key=f"{event.type}:{event.payload['case']}",
-        now=timezone.now(),
-    )
+@subscribe(CASE_DECIDED_EVENT, name="contact_center.notify_decision", batch=True)
+def notify_decision(events: list[Event]) -> None:
+    """Cases were decided: tell each person the outcome and why."""
+    now = timezone.now()
+    for event in events:
+        decision_notify(
+            decision_id=event.payload["decision"],
+            source_key=f"{event.type}:{event.payload['case']}",
+            now=now,
+        )
 
 
 @subscribe(CASE_OFFERED_EVENT, name="contact_center.notify_offer")

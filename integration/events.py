@@ -11,17 +11,21 @@ from platform_core.bus import Event, subscribe
 CASE_CLOSED_EVENT = "measures.case_closed"
 
 
-@subscribe(ASSIGNMENT_EVENT, name="integration.publish_assignment")
-def publish_assignment(event: Event) -> None:
-    """An assignment was made or changed: its fact goes to the federal register.
+@subscribe(ASSIGNMENT_EVENT, name="integration.publish_assignment", batch=True)
+def publish_assignment(events: list[Event]) -> None:
+    """Assignments were made or changed: their facts go to the federal register.
 
     The payload's `fact` is the register's fact without `version` and `kind`
     (integration/contracts/federal-register-fact.schema.json).
     """
-    fact_publish(fact=event.payload["fact"], now=timezone.now())
+    now = timezone.now()
+    for event in events:
+        fact_publish(fact=event.payload["fact"], now=now)
 
 
-@subscribe(CASE_CLOSED_EVENT, name="integration.release_case_data")
-def release_case_data(event: Event) -> None:
-    """A case is closed: the data it asked other agencies for may be erased sooner."""
-    data_release(case_ref=event.payload["case_ref"], now=timezone.now())
+@subscribe(CASE_CLOSED_EVENT, name="integration.release_case_data", batch=True)
+def release_case_data(events: list[Event]) -> None:
+    """Cases are closed: the data they asked other agencies for may be erased sooner."""
+    now = timezone.now()
+    for event in events:
+        data_release(case_ref=event.payload["case_ref"], now=now)

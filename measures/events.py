@@ -11,8 +11,8 @@ from measures.services.cases import (
     cases_data_arrived,
     cases_data_failed,
     cases_for_correction,
-    cases_for_life_event,
-    life_event_consequences,
+    cases_for_life_events,
+    life_events_consequences,
 )
 from measures.services.recalculation import (
     recalculations_for_cancellation,
@@ -22,16 +22,20 @@ from measures.services.recalculation import (
 from platform_core.bus import Event, subscribe
 
 
-@subscribe("registries.life_event_recorded", name="measures.open_cases")
-def open_cases(event: Event) -> None:
-    """A life event was recorded: open and work the cases of the measures it triggers."""
-    cases_for_life_event(life_event_id=event.payload["life_event_id"], now=timezone.now())
+def _life_events(events: list[Event]) -> list[int]:
+    return [event.payload["life_event_id"] for event in events]
 
 
-@subscribe("registries.life_event_recorded", name="measures.end_assignments")
-def end_assignments(event: Event) -> None:
+@subscribe("registries.life_event_recorded", name="measures.open_cases", batch=True)
+def open_cases(events: list[Event]) -> None:
+    """Life events were recorded: open and work the cases of the measures they trigger."""
+    cases_for_life_events(life_event_ids=_life_events(events), now=timezone.now())
+
+
+@subscribe("registries.life_event_recorded", name="measures.end_assignments", batch=True)
+def end_assignments(events: list[Event]) -> None:
     """A recorded death ends the person's assignments (paid to the day of death)."""
-    life_event_consequences(life_event_id=event.payload["life_event_id"], now=timezone.now())
+    life_events_consequences(life_event_ids=_life_events(events), now=timezone.now())
 
 
 @subscribe("registries.person_changed", name="measures.end_on_moving")

@@ -7,18 +7,26 @@ delivery done, under a row lock, so a handler's database work happens once per e
 when the task is delivered twice. Failures are retried with exponential backoff and end as
 dead letters that an operator can replay.
 
+The events one transaction publishes are dispatched together. A handler subscribed with
+`batch=True` takes a list of events: the deliveries of one dispatch run together, up to
+EVENTS_BATCH_SIZE in one transaction, so set-based work pays one commit and one round of
+bookkeeping for many events. If a batch fails, each of its deliveries runs alone, and only
+the failing one is retried.
+
 In a worker's bus task the events a handler publishes are dispatched, and their deliveries
-run, by the same task once the handler's transaction commits (the cascade of one life event
-runs in one task, not as a task per event and per handler), up to EVENTS_CASCADE_LIMIT steps
-a task; past it, and outside bus tasks, they go through the broker. Each step keeps its own
-transaction and delivery row, so what is left undone when a worker dies is found as before,
-by the outbox poller and by redeliver_due.
+run, by the same task once the handler's transaction commits (the cascade of a batch of life
+events runs in one task, not as a task per event and per handler), up to
+EVENTS_CASCADE_LIMIT steps a task; past it, outside bus tasks, and for the second and later
+batches of one dispatch (work for the other worker processes), they go through the broker.
+Each step keeps its own transaction and delivery rows, so what is left undone when a worker
+dies is found as before, by the outbox poller and by redeliver_due.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
@@ -53,7 +61,12 @@ class Event:
 
 
 Handler = Callable[[Event], None]
-_subscribers: dict[str, dict[str, Handler]] = {}
+BatchHandler = Callable[[list[Event]], None]
+_subscribers: dict[str, dict[str, Any]] = {}
+_batch_handlers: set[str] = set()
+# Events published with dispatch_now in this thread's transaction, dispatched together after
+# its commit (those of a rolled-back transaction are not in the outbox: dispatch skips them).
+_local = threading.local()
 # The steps a bus task may still run itself (a list, so callbacks can spend it); None
 # outside bus tasks.
 _cascade: ContextVar[list[int] | None] = ContextVar("bus_cascade", default=None)
@@ -87,26 +100,35 @@ def _step(run: Callable[[], Any], what: str) -> None:
         logger.exception("Bus: %s left for the poller", what)
 
 
-def subscribe(event_type: str, *, name: str | None = None) -> Callable[[Handler], Handler]:
-    """Register the decorated function as a handler of event_type."""
+def subscribe(event_type: str, *, name: str | None = None, batch: bool = False) -> Callable:
+    """Register the decorated function as a handler of event_type; with `batch` it takes a
+    list of events (one or more, in the order they were published)."""
 
-    def register(func: Handler) -> Handler:
+    def register(func: Any) -> Any:
         handler_name = name or f"{func.__module__}.{func.__qualname__}"
         _subscribers.setdefault(event_type, {})[handler_name] = func
+        if batch:
+            _batch_handlers.add(handler_name)
+        else:
+            _batch_handlers.discard(handler_name)
         return func
 
     return register
 
 
-def subscribers_of(event_type: str) -> dict[str, Handler]:
+def subscribers_of(event_type: str) -> dict[str, Any]:
     return dict(_subscribers.get(event_type, {}))
 
 
-def handler_by_name(handler_name: str) -> Handler | None:
+def handler_by_name(handler_name: str) -> Any:
     for handlers in _subscribers.values():
         if handler_name in handlers:
             return handlers[handler_name]
     return None
+
+
+def takes_batches(handler_name: str) -> bool:
+    return handler_name in _batch_handlers
 
 
 def publish(
@@ -170,75 +192,114 @@ def publish_sql(
 
 
 def published(*, event_id: str, dispatch_now: bool = True) -> None:
-    """Dispatch an event written to the outbox once its transaction commits (see publish)."""
+    """Dispatch an event written to the outbox once its transaction commits (see publish).
+
+    The events of one transaction are dispatched together, by the first of their after-commit
+    hooks (a hook registered in a savepoint that rolled back is dropped; a later one remains).
+    """
     if dispatch_now or settings.CELERY_TASK_ALWAYS_EAGER:
-        transaction.on_commit(lambda: _dispatch(event_id))
+        _undispatched().append(event_id)
+        transaction.on_commit(_dispatch_committed)
 
 
-def _dispatch(event_id: str) -> None:
-    from platform_core.tasks import dispatch_event
+def _undispatched() -> list[str]:
+    if not hasattr(_local, "events"):
+        _local.events = []
+    return _local.events  # type: ignore[no-any-return]
 
+
+def _dispatch_committed() -> None:
+    from platform_core.tasks import dispatch_events
+
+    event_ids, _local.events = _undispatched(), []
+    if not event_ids:
+        return  # dispatched by an earlier hook of the same commit
     if _cascading():
-        _step(lambda: event_dispatch(event_id=event_id), f"event {event_id}")
+        _step(lambda: events_dispatch(event_ids=event_ids), f"{len(event_ids)} events")
     else:
-        dispatch_event.delay(event_id=event_id)
+        dispatch_events.delay(event_ids=event_ids)
 
 
 def event_dispatch(*, event_id: str) -> list[int]:
-    """Create the deliveries of one committed event; return their ids (empty if done before).
+    """Create the deliveries of one committed event (see events_dispatch)."""
+    return events_dispatch(event_ids=[event_id])
 
-    Two statements: marking the event dispatched (which takes its row lock, so a second
-    dispatcher waits and then finds it done), and the deliveries' INSERT; an event no one
-    subscribes to is only marked.
+
+def events_dispatch(*, event_ids: list[str]) -> list[int]:
+    """Create the deliveries of committed events; return their ids (none for an event
+    dispatched before, or not in the outbox).
+
+    Two statements: marking the events dispatched (which takes their row locks, so a second
+    dispatcher waits and then finds them done), and the deliveries' INSERT; events no one
+    subscribes to are only marked.
     """
     events, deliveries = OutboxEvent._meta.db_table, EventDelivery._meta.db_table
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {events} SET dispatched_at = %s"  # noqa: S608 (table names are code)
-            " WHERE id = %s AND dispatched_at IS NULL RETURNING event_type",
-            [now, event_id],
+            " WHERE id = ANY(%s::uuid[]) AND dispatched_at IS NULL RETURNING id, event_type",
+            [now, event_ids],
         )
-        row = cursor.fetchone()
-        handlers = list(subscribers_of(row[0])) if row else []
-        if not handlers:
+        marked = dict(cursor.fetchall())
+        pairs = [
+            (str(event_id), handler)
+            for event_id in event_ids
+            if (event_type := marked.get(uuid.UUID(event_id))) is not None
+            for handler in subscribers_of(event_type)
+        ]
+        if not pairs:
             return []
         cursor.execute(
             f"INSERT INTO {deliveries}"  # noqa: S608
             " (event_id, handler, status, attempts, next_attempt_at, last_error, created_at)"
-            " SELECT %s, handler, %s, 0, %s, '', %s FROM unnest(%s::text[]) AS handler"
-            " ON CONFLICT (event_id, handler) DO NOTHING RETURNING id",
-            [event_id, DeliveryStatus.PENDING, now, now, handlers],
+            " SELECT e, h, %s, 0, %s, '', %s FROM unnest(%s::uuid[], %s::text[]) AS p(e, h)"
+            " ON CONFLICT (event_id, handler) DO NOTHING RETURNING id, handler",
+            [DeliveryStatus.PENDING, now, now, [e for e, _ in pairs], [h for _, h in pairs]],
         )
-        delivery_ids = [found for (found,) in cursor.fetchall()]
-    _enqueue_deliveries(delivery_ids)
-    return delivery_ids
+        created = sorted(cursor.fetchall())  # in the order of the events
+    _enqueue_deliveries(created)
+    return [delivery_id for delivery_id, _handler in created]
 
 
 def outbox_dispatch_pending(*, limit: int = 5000) -> int:
     """Dispatch committed events that were not dispatched yet (after a crash); return count."""
-    ids = list(
-        OutboxEvent.objects.filter(dispatched_at__isnull=True)
+    ids = [
+        str(event_id)
+        for event_id in OutboxEvent.objects.filter(dispatched_at__isnull=True)
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
-    )
-    for event_id in ids:
-        event_dispatch(event_id=str(event_id))
+    ]
+    for start in range(0, len(ids), settings.EVENTS_BATCH_SIZE):
+        events_dispatch(event_ids=ids[start : start + settings.EVENTS_BATCH_SIZE])
     return len(ids)
 
 
-def _enqueue_deliveries(delivery_ids: list[int]) -> None:
-    for delivery_id in delivery_ids:
-        transaction.on_commit(lambda d=delivery_id: _deliver(d))
+def _enqueue_deliveries(deliveries: list[tuple[int, str]]) -> None:
+    """Run deliveries (id, handler) after commit: a batch handler's together, in batches."""
+    by_handler: dict[str, list[int]] = {}
+    for delivery_id, handler in deliveries:
+        by_handler.setdefault(handler, []).append(delivery_id)
+    size = settings.EVENTS_BATCH_SIZE
+    for handler, ids in by_handler.items():
+        runs = (
+            [ids[start : start + size] for start in range(0, len(ids), size)]
+            if takes_batches(handler)
+            else [[delivery_id] for delivery_id in ids]
+        )
+        for number, run in enumerate(runs):
+            # A batch handler's first batch may run in this task's cascade; the others are
+            # queued, for the other worker processes.
+            transaction.on_commit(lambda r=run, n=number: _deliver(r, inline=n == 0))
 
 
-def _deliver(delivery_id: int) -> None:
-    from platform_core.tasks import deliver_event, delivery_run_and_retry
+def _deliver(delivery_ids: list[int], *, inline: bool = True) -> None:
+    from platform_core.tasks import deliver_events, deliveries_run_and_retry
 
-    if _cascading():
-        _step(lambda: delivery_run_and_retry(delivery_id), f"delivery {delivery_id}")
+    if inline and _cascading():
+        _step(lambda: deliveries_run_and_retry(delivery_ids), f"deliveries {delivery_ids[:3]}...")
     else:
-        deliver_event.delay(delivery_id=delivery_id)
+        deliver_events.delay(delivery_ids=delivery_ids)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -246,52 +307,86 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def delivery_run(*, delivery_id: int) -> EventDelivery | None:
-    """Run one delivery's handler once; return the delivery, or None if busy or missing.
+    """Run one delivery's handler once; return the delivery, or None if busy or missing."""
+    return next(iter(deliveries_run(delivery_ids=[delivery_id])), None)
 
-    The handler's writes and the delivery's "done" commit together: a second run of the same
-    delivery finds it done and does nothing. A handler that fails rolls its transaction back
-    whole; the failure is then recorded in a transaction of its own (no savepoint around
-    every handler for the rare failure).
+
+def deliveries_run(*, delivery_ids: list[int]) -> list[EventDelivery]:
+    """Run deliveries of one handler once; return those not busy elsewhere, as they end.
+
+    The handler's writes and the deliveries' "done" commit together: a second run of the same
+    delivery finds it done and does nothing. A batch handler gets the events of all the
+    deliveries at once. A handler that fails rolls its transaction back whole; a batch then
+    runs each delivery alone, and a single failure is recorded in a transaction of its own
+    (no savepoint around every handler for the rare failure).
     """
     try:
         with transaction.atomic():
-            delivery = _delivery_lock(delivery_id)
-            if delivery is None or delivery.status in (DeliveryStatus.DONE, DeliveryStatus.DEAD):
-                return delivery
-            handler = handler_by_name(delivery.handler)
+            locked = _deliveries_lock(delivery_ids)
+            todo = [d for d in locked if d.status not in (DeliveryStatus.DONE, DeliveryStatus.DEAD)]
+            if not todo:
+                return locked
+            name = todo[0].handler
+            handler = handler_by_name(name)
             if handler is None:
-                raise LookupError(f"No handler named {delivery.handler} is registered.")
-            event = delivery.event
-            handler(
+                raise LookupError(f"No handler named {name} is registered.")
+            if any(d.handler != name for d in todo):
+                raise ValueError("A batch of deliveries must be of one handler.")
+            events = [
                 Event(
-                    id=str(event.id),
-                    type=event.event_type,
-                    payload=event.payload,
-                    created_at=event.created_at,
+                    id=str(d.event.id),
+                    type=d.event.event_type,
+                    payload=d.event.payload,
+                    created_at=d.event.created_at,
                 )
+                for d in todo
+            ]
+            if takes_batches(name):
+                handler(events)
+            elif len(events) == 1:
+                handler(events[0])
+            else:
+                raise ValueError(f"Handler {name} takes one event at a time.")
+            done = {
+                "status": DeliveryStatus.DONE,
+                "finished_at": timezone.now(),
+                "next_attempt_at": None,
+                "last_error": "",
+            }
+            EventDelivery.objects.filter(pk__in=[d.pk for d in todo]).update(
+                attempts=F("attempts") + 1, **done
             )
-            delivery.attempts += 1
-            delivery.status = DeliveryStatus.DONE
-            delivery.finished_at = timezone.now()
-            delivery.next_attempt_at = None
-            delivery.last_error = ""
-            delivery.save(update_fields=DELIVERY_OUTCOME)
-            return delivery
+            for delivery in todo:
+                delivery.attempts += 1
+                for field, value in done.items():
+                    setattr(delivery, field, value)
+            return locked
     except Exception as exc:  # the handler's failure is recorded, never lost
-        return _delivery_failed(delivery_id, exc)
+        if len(delivery_ids) > 1:  # which one failed: each alone
+            return [
+                run
+                for delivery_id in delivery_ids
+                if (run := delivery_run(delivery_id=delivery_id)) is not None
+            ]
+        failed = _delivery_failed(delivery_ids[0], exc)
+        return [] if failed is None else [failed]
 
 
 # What a run of a delivery changes.
 DELIVERY_OUTCOME = ["attempts", "status", "finished_at", "next_attempt_at", "last_error"]
 
 
-def _delivery_lock(delivery_id: int) -> EventDelivery | None:
-    return (
+def _deliveries_lock(delivery_ids: list[int]) -> list[EventDelivery]:
+    return list(
         EventDelivery.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("event")
-        .filter(pk=delivery_id)
-        .first()
+        .filter(pk__in=delivery_ids)
+        .order_by("pk")
     )
+
+
+def _delivery_lock(delivery_id: int) -> EventDelivery | None:
+    return next(iter(_deliveries_lock([delivery_id])), None)
 
 
 def _delivery_failed(delivery_id: int, exc: Exception) -> EventDelivery | None:
@@ -317,15 +412,15 @@ def _delivery_failed(delivery_id: int, exc: Exception) -> EventDelivery | None:
 
 def deliveries_redeliver_due(*, now: datetime, limit: int = 500) -> int:
     """Run again the failed deliveries whose backoff has passed; return how many were queued."""
-    ids = list(
+    due = list(
         EventDelivery.objects.filter(
             status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now
         )
         .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
+        .values_list("id", "handler")[:limit]
     )
-    _enqueue_deliveries(ids)
-    return len(ids)
+    _enqueue_deliveries(due)
+    return len(due)
 
 
 def delivery_replay(*, delivery: EventDelivery) -> EventDelivery:
@@ -344,7 +439,7 @@ def delivery_replay(*, delivery: EventDelivery) -> EventDelivery:
         locked.attempts = 0
         locked.next_attempt_at = timezone.now()
         locked.save(update_fields=["status", "attempts", "next_attempt_at"])
-        _enqueue_deliveries([locked.pk])
+        _enqueue_deliveries([(locked.pk, locked.handler)])
     return locked
 
 

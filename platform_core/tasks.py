@@ -9,32 +9,45 @@ from platform_core.enums import DeliveryStatus
 from platform_core.models import EventDelivery
 
 
-@shared_task(name="platform_core.dispatch_event")
-def dispatch_event(*, event_id: str) -> int:
+@shared_task(name="platform_core.dispatch_events")
+def dispatch_events(*, event_ids: list[str]) -> int:
     with bus.cascade():
-        return len(bus.event_dispatch(event_id=event_id))
+        return len(bus.events_dispatch(event_ids=event_ids))
+
+
+@shared_task(name="platform_core.dispatch_event")
+def dispatch_event(*, event_id: str) -> int:  # queued before dispatch_events existed
+    return dispatch_events(event_ids=[event_id])
+
+
+@shared_task(name="platform_core.deliver_events")
+def deliver_events(*, delivery_ids: list[int]) -> dict[str, int]:
+    with bus.cascade():
+        deliveries = deliveries_run_and_retry(delivery_ids)
+    outcome = {"busy": len(delivery_ids) - len(deliveries)}
+    for delivery in deliveries:
+        outcome[delivery.status] = outcome.get(delivery.status, 0) + 1
+    return outcome
 
 
 @shared_task(name="platform_core.deliver_event")
-def deliver_event(*, delivery_id: int) -> str:
-    with bus.cascade():
-        delivery = delivery_run_and_retry(delivery_id)
-    return "busy" if delivery is None else delivery.status
+def deliver_event(*, delivery_id: int) -> dict[str, int]:  # a retry's, or queued before
+    return deliver_events(delivery_ids=[delivery_id])
 
 
-def delivery_run_and_retry(delivery_id: int) -> EventDelivery | None:
-    """Run a delivery (in its task, or in a cascade); if it failed, schedule its retry."""
-    delivery = bus.delivery_run(delivery_id=delivery_id)
-    # With a real worker the retry is scheduled at its backoff; in-process (eager) mode
-    # leaves it to redeliver_due so a failing handler cannot loop inside one request.
-    if (
-        delivery is not None
-        and delivery.status == DeliveryStatus.FAILED
-        and not settings.CELERY_TASK_ALWAYS_EAGER
-    ):
-        countdown = bus.backoff_seconds(delivery.attempts)
-        deliver_event.apply_async(kwargs={"delivery_id": delivery_id}, countdown=countdown)
-    return delivery
+def deliveries_run_and_retry(delivery_ids: list[int]) -> list[EventDelivery]:
+    """Run deliveries (in their task, or in a cascade); schedule the retry of each failed."""
+    deliveries = bus.deliveries_run(delivery_ids=delivery_ids)
+    # With a real worker a retry is scheduled at its backoff; in-process (eager) mode leaves
+    # it to redeliver_due so a failing handler cannot loop inside one request.
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        for delivery in deliveries:
+            if delivery.status == DeliveryStatus.FAILED:
+                deliver_event.apply_async(
+                    kwargs={"delivery_id": delivery.pk},
+                    countdown=bus.backoff_seconds(delivery.attempts),
+                )
+    return deliveries
 
 
 @shared_task(name="platform_core.dispatch_outbox")

@@ -241,6 +241,8 @@ EVENTS_BACKOFF_BASE_SECONDS = float(env("EVENTS_BACKOFF_BASE_SECONDS", "2"))
 # How many dispatches and deliveries one bus task runs itself of the cascade its handler set
 # off, before handing the rest to the broker (platform_core/bus.py); 0: each its own task.
 EVENTS_CASCADE_LIMIT = int(env("EVENTS_CASCADE_LIMIT", "100"))
+# How many events a batch handler (subscribed with batch=True) takes in one transaction.
+EVENTS_BATCH_SIZE = int(env("EVENTS_BATCH_SIZE", "100"))
 EVENTS_EXTRA_HANDLER_MODULES = env_list("EVENTS_EXTRA_HANDLER_MODULES", "")
 
 # Integration: how old a signed request may be, and how many events one batch may carry.

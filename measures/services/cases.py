@@ -192,10 +192,19 @@ def life_event_trigger_key(event: LifeEvent) -> str:
 
 def cases_for_life_event(*, life_event_id: int, now: datetime) -> list[Case]:
     """Open and work the cases a recorded life event triggers; nothing new if done before."""
-    event = LifeEvent.objects.select_related("person").filter(pk=life_event_id).first()
-    if event is None or event.status != LifeEventStatus.ACTIVE:
-        return []
-    return _cases_triggered(event, trigger_key=life_event_trigger_key(event), now=now)
+    return cases_for_life_events(life_event_ids=[life_event_id], now=now)
+
+
+def cases_for_life_events(*, life_event_ids: list[int], now: datetime) -> list[Case]:
+    """Open and work the cases recorded life events trigger, in the order given."""
+    found = LifeEvent.objects.select_related("person").in_bulk(life_event_ids)
+    worked = []
+    for life_event_id in life_event_ids:
+        event = found.get(life_event_id)
+        if event is not None and event.status == LifeEventStatus.ACTIVE:
+            key = life_event_trigger_key(event)
+            worked.extend(_cases_triggered(event, trigger_key=key, now=now))
+    return worked
 
 
 def cases_for_correction(*, life_event_id: int, now: datetime) -> list[Case]:
@@ -808,17 +817,23 @@ def assignments_end_on_moving(*, person_id: int, now: datetime) -> int:
 
 def life_event_consequences(*, life_event_id: int, now: datetime) -> int:
     """What a recorded event ends: a death ends the person's assignments from the next day."""
-    event = LifeEvent.objects.select_related("person").filter(pk=life_event_id).first()
-    if event is None or event.status != LifeEventStatus.ACTIVE:
-        return 0
-    if event.kind == LifeEventKind.DEATH:
-        return assignments_end(
+    return life_events_consequences(life_event_ids=[life_event_id], now=now)
+
+
+def life_events_consequences(*, life_event_ids: list[int], now: datetime) -> int:
+    """What recorded events end (see life_event_consequences); how many assignments."""
+    deaths = LifeEvent.objects.select_related("person").filter(
+        pk__in=life_event_ids, kind=LifeEventKind.DEATH, status=LifeEventStatus.ACTIVE
+    )
+    return sum(
+        assignments_end(
             person=event.person,
             last_day=event.occurred_on,
             reason=said(gettext_noop("Death.")),
             now=now,
         )
-    return 0
+        for event in deaths.order_by("pk")
+    )
 
 
 # Which agency's missing fact the platform can ask for, and as which data kind.

@@ -41,9 +41,9 @@ def test_a_decision_notifies_once_per_channel_even_when_delivered_twice(
     event = published(CASE_DECIDED_EVENT, case)
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_decision(event)
+        notify_decision([event])
     with django_capture_on_commit_callbacks(execute=True):
-        notify_decision(event)  # the bus delivered it again
+        notify_decision([event])  # the bus delivered it again
 
     sent = by_channel(case)
     assert Notification.objects.filter(person=case.person).count() == 3
@@ -65,7 +65,7 @@ def test_a_sent_notification_is_never_sent_again(
 ):
     case = worked(mother(email="anna@mail.example"))
     with django_capture_on_commit_callbacks(execute=True):
-        notify_decision(published(CASE_DECIDED_EVENT, case))
+        notify_decision([published(CASE_DECIDED_EVENT, case)])
     email = by_channel(case)["email"]
 
     assert notification_send(notification_id=email.pk, now=timezone.now()) is None
@@ -83,7 +83,7 @@ def test_a_refusal_explains_the_conditions_that_failed(
     assert decision.outcome == DecisionOutcome.REFUSE
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_decision(published(CASE_DECIDED_EVENT, case))
+        notify_decision([published(CASE_DECIDED_EVENT, case)])
 
     portal = by_channel(case)["portal"]
     body = portal.body
@@ -162,7 +162,7 @@ def test_email_is_skipped_without_an_address_or_a_choice(
         who.save(update_fields=["notification_channels"])
     case = worked(who)
     with django_capture_on_commit_callbacks(execute=True):
-        notify_decision(published(CASE_DECIDED_EVENT, case))
+        notify_decision([published(CASE_DECIDED_EVENT, case)])
 
     email = by_channel(case)["email"]
     assert email.status == NotificationStatus.SKIPPED
@@ -189,7 +189,7 @@ def test_staff_of_another_region_do_not_see_the_notifications(
     client, calendar, officer_27, officer_77
 ):
     case = worked(mother(email="anna@mail.example"))
-    notify_decision(published(CASE_DECIDED_EVENT, case))
+    notify_decision([published(CASE_DECIDED_EVENT, case)])
     portal = by_channel(case)["portal"]
 
     client.force_login(officer_27)

@@ -41,7 +41,7 @@ def test_an_sms_reaches_the_gateway_over_http(
     before = gateway.stats("sms")
     case = worked(mother(phone="8 (914) 123-45-67"))
     with django_capture_on_commit_callbacks(execute=True):
-        notify_decision(published(CASE_DECIDED_EVENT, case))
+        notify_decision([published(CASE_DECIDED_EVENT, case)])
 
     sms = sms_of(case)
     assert sms.status == NotificationStatus.SENT, sms.last_error
@@ -58,7 +58,7 @@ def test_an_sms_is_skipped_without_a_phone(calendar, gateway, django_capture_on_
     before = gateway.stats("sms")
     case = worked(mother(phone=""))
     with django_capture_on_commit_callbacks(execute=True):
-        notify_decision(published(CASE_DECIDED_EVENT, case))
+        notify_decision([published(CASE_DECIDED_EVENT, case)])
 
     sms = sms_of(case)
     assert sms.status == NotificationStatus.SKIPPED
@@ -72,7 +72,7 @@ def test_an_sms_is_retried_with_backoff_after_the_gateway_answers_503(
     case = worked(mother(phone="+79141234567"))
     gateway.control("sms", error_share=1)
     with django_capture_on_commit_callbacks(execute=True):
-        notify_decision(published(CASE_DECIDED_EVENT, case))
+        notify_decision([published(CASE_DECIDED_EVENT, case)])
 
     failed = sms_of(case)
     assert failed.status == NotificationStatus.FAILED and failed.attempts == 1
@@ -96,7 +96,7 @@ def test_a_notification_that_keeps_failing_is_given_up_then_sent_again_by_an_ope
     gateway.control("sms", error_share=1)
     with override_settings(NOTIFICATIONS_MAX_ATTEMPTS=2, NOTIFICATIONS_RETRY_BASE_SECONDS=0):
         with django_capture_on_commit_callbacks(execute=True):
-            notify_decision(published(CASE_DECIDED_EVENT, case))
+            notify_decision([published(CASE_DECIDED_EVENT, case)])
         assert send_due() == 1  # the second and last attempt
     given_up = sms_of(case)
     assert given_up.status == NotificationStatus.FAILED and given_up.attempts == 2

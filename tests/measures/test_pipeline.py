@@ -69,11 +69,10 @@ def test_the_same_event_delivered_again_decides_nothing_twice(client, mother):
     counts = (Case.objects.count(), Decision.objects.count(), Assignment.objects.count())
 
     cases_for_life_event(life_event_id=event.pk, now=event.learned_at)
-    handler_by_name("measures.open_cases")(
-        Event(
-            "again", "registries.life_event_recorded", {"life_event_id": event.pk}, timezone.now()
-        )
+    again = Event(
+        "again", "registries.life_event_recorded", {"life_event_id": event.pk}, timezone.now()
     )
+    handler_by_name("measures.open_cases")([again, again])  # twice in one batch, too
     assert (Case.objects.count(), Decision.objects.count(), Assignment.objects.count()) == counts
 
 

@@ -23,3 +23,12 @@ def flaky(event: Event) -> None:
         FAIL_TIMES[event.id] = remaining - 1
         raise RuntimeError(f"refusing {event.id}, {remaining} more failures planned")
     publish("tests.seen", {"of": event.id})
+
+
+@subscribe("tests.batch", batch=True)
+def record_batch(events: list[Event]) -> None:
+    """Takes events in batches; a poisoned event fails the whole call."""
+    if any(event.payload.get("poison") for event in events):
+        raise RuntimeError("a poisoned event in the batch")
+    for event in events:
+        publish("tests.seen", {"of": event.id, "batch": len(events)})

@@ -122,3 +122,70 @@ def test_unknown_handler_is_recorded_as_failure_not_lost():
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert "No handler named no.such.handler" in delivery.last_error
+
+
+def seen_batches(events: list[OutboxEvent]) -> list[int]:
+    """The size of the batch each event was handled in (once per time it was handled)."""
+    ids = [str(event.id) for event in events]
+    return [
+        seen.payload["batch"]
+        for seen in OutboxEvent.objects.filter(event_type="tests.seen").order_by("created_at")
+        if seen.payload["of"] in ids
+    ]
+
+
+def test_events_of_one_transaction_reach_a_batch_handler_together():
+    with transaction.atomic():
+        events = [bus.publish("tests.batch", {"n": n}) for n in range(3)]
+    assert seen_batches(events) == [3, 3, 3]
+    deliveries = EventDelivery.objects.filter(event__in=events)
+    assert [d.status for d in deliveries] == [DeliveryStatus.DONE] * 3
+    assert {d.attempts for d in deliveries} == {1}
+    # Run again, whole or one by one: done, nothing handled twice.
+    bus.deliveries_run(delivery_ids=[d.pk for d in deliveries])
+    bus.delivery_run(delivery_id=deliveries[0].pk)
+    assert seen_batches(events) == [3, 3, 3]
+
+
+def test_batches_are_at_most_the_batch_size(settings):
+    settings.EVENTS_BATCH_SIZE = 2
+    with transaction.atomic():
+        events = [bus.publish("tests.batch", {"n": n}) for n in range(5)]
+    assert seen_batches(events) == [2, 2, 2, 2, 1]
+
+
+def test_a_failing_batch_runs_each_alone_and_only_the_failing_one_is_retried():
+    with transaction.atomic():
+        first = bus.publish("tests.batch", {"n": 1})
+        poisoned = bus.publish("tests.batch", {"n": 2, "poison": True})
+        last = bus.publish("tests.batch", {"n": 3})
+    assert seen_batches([first, last]) == [1, 1]  # each alone after the batch failed
+    assert seen_batches([poisoned]) == []
+    failed = EventDelivery.objects.get(event=poisoned)
+    assert failed.status == DeliveryStatus.FAILED
+    assert failed.attempts == 1
+    assert "a poisoned event" in failed.last_error
+    assert {d.status for d in EventDelivery.objects.filter(event__in=[first, last])} == {
+        DeliveryStatus.DONE
+    }
+
+
+def test_an_event_rolled_back_with_its_savepoint_is_not_dispatched_and_the_rest_are():
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            bus.publish("tests.ping", {"n": 8})
+            raise RuntimeError("this part failed")
+        kept = bus.publish("tests.ping", {"n": 9})
+    assert not OutboxEvent.objects.filter(event_type="tests.ping", payload__n=8).exists()
+    assert seen_for(kept) == 1
+
+
+def test_the_poller_dispatches_in_batches(settings):
+    settings.EVENTS_BATCH_SIZE = 2
+    now = timezone.now()
+    events = [
+        OutboxEvent.objects.create(event_type="tests.batch", payload={"n": n}, created_at=now)
+        for n in range(3)
+    ]  # as if the process died before its after-commit hook
+    assert bus.outbox_dispatch_pending() == 3
+    assert sorted(seen_batches(events)) == [1, 2, 2]
