@@ -43,6 +43,7 @@ from django.db.models import Avg, Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from platform_core.deferred import insert_deferred
 from platform_core.enums import DeliveryStatus
 from platform_core.errors import Conflict
 from platform_core.models import EventDelivery, OutboxEvent
@@ -151,15 +152,22 @@ def publish(
     # An event no one subscribes to is kept (the outbox is the record of what happened) and
     # has nothing to dispatch.
     wanted = bool(subscribers_of(event_type))
-    event = OutboxEvent.objects.create(
+    event = OutboxEvent(
         event_type=event_type,
         payload=plain,
         created_at=now,
         dispatched_at=None if wanted else now,
         actor_id=actor_id,
     )
-    if wanted:
-        published(event_id=str(event.id), dispatch_now=dispatch_now)
+
+    def dispatch() -> None:
+        if wanted:
+            published(event_id=str(event.id), dispatch_now=dispatch_now)
+
+    # In a batch (platform_core.deferred) it is written with the batch's other events.
+    if not insert_deferred(event, then=dispatch):
+        event.save(force_insert=True)
+        dispatch()
     return event
 
 

@@ -13,10 +13,12 @@ it (docs/decisions.md §12).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -58,7 +60,9 @@ from measures.services.entitlements import (
 )
 from platform_core.bus import publish
 from platform_core.calendar import deadline_at
+from platform_core.deferred import insert_deferred, inserts_deferred
 from platform_core.errors import Conflict
+from platform_core.models import Region
 from platform_core.signing import sign
 from platform_core.texts import Said, said
 from registries.enums import LifeEventKind, LifeEventStatus, RelationKind, Sex
@@ -71,6 +75,28 @@ CASE_CLOSED_EVENT = "measures.case_closed"
 ASSIGNMENT_EVENT = "measures.assignment_changed"
 RECALCULATED_EVENT = "measures.assignment_recalculated"
 PERIODIC = [ProvisionKind.CASH_MONTHLY, ProvisionKind.CASH_QUARTERLY, ProvisionKind.CASH_ANNUAL]
+
+T = TypeVar("T")
+# What a batch of life events' cases (cases_for_life_events, one transaction) looks up once
+# rather than per case: measures and rule versions in force, regions, deadlines; and the
+# cases it opened. None outside a batch.
+_batch: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("cases_batch", default=None)
+
+
+def _memo(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    memo = _batch.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def _opened_in_batch(case: Case) -> bool:
+    """A case this batch's transaction opened: no one else can see it yet, nor lock it, nor
+    have applied for it."""
+    memo = _batch.get()
+    return memo is not None and ("opened", case.pk) in memo
 
 
 def case_entry_add(
@@ -90,7 +116,7 @@ def case_entry_add(
     data = dict(data or {})
     if isinstance(text, Said):
         data["said"] = text.as_json()
-    return CaseEntry.objects.create(
+    entry = CaseEntry(
         case=case,
         kind=kind,
         at=now,
@@ -101,6 +127,9 @@ def case_entry_add(
         from_status=from_status,
         to_status=to_status,
     )
+    if not insert_deferred(entry):  # in a batch, written with the batch's other lines
+        entry.save(force_insert=True)
+    return entry
 
 
 def case_move(
@@ -177,6 +206,7 @@ def case_open(
     except IntegrityError:  # opened by a concurrent delivery a moment ago
         return Case.objects.get(person=person, measure=measure, trigger_key=trigger_key), False
     case_entry_add(case, CaseEntryKind.OPENED, now=now, channel=channel, text=str(measure.name))
+    _memo(("opened", case.pk), lambda: case)
     return case, True
 
 
@@ -199,11 +229,16 @@ def cases_for_life_events(*, life_event_ids: list[int], now: datetime) -> list[C
     """Open and work the cases recorded life events trigger, in the order given."""
     found = LifeEvent.objects.select_related("person").in_bulk(life_event_ids)
     worked = []
-    for life_event_id in life_event_ids:
-        event = found.get(life_event_id)
-        if event is not None and event.status == LifeEventStatus.ACTIVE:
-            key = life_event_trigger_key(event)
-            worked.extend(_cases_triggered(event, trigger_key=key, now=now))
+    token = _batch.set({})
+    try:
+        with transaction.atomic(), inserts_deferred():
+            for life_event_id in life_event_ids:
+                event = found.get(life_event_id)
+                if event is not None and event.status == LifeEventStatus.ACTIVE:
+                    key = life_event_trigger_key(event)
+                    worked.extend(_cases_triggered(event, trigger_key=key, now=now))
+    finally:
+        _batch.reset(token)
     return worked
 
 
@@ -229,11 +264,17 @@ def _cases_triggered(
     event: LifeEvent, *, trigger_key: str, now: datetime, skip: set[int] | None = None
 ) -> list[Case]:
     subject = event.person
-    measures = measures_in_force(on=event.occurred_on, region_code=subject.region_id).filter(
-        trigger_events__contains=[event.kind]
+    triggered = _memo(
+        ("measures", event.occurred_on, subject.region_id, event.kind),
+        lambda: list(
+            measures_in_force(on=event.occurred_on, region_code=subject.region_id)
+            .filter(trigger_events__contains=[event.kind])
+            .select_related("operator")
+            .order_by("code")
+        ),
     )
     worked = []
-    for measure in measures.exclude(pk__in=skip or ()).order_by("code"):
+    for measure in [m for m in triggered if m.pk not in (skip or ())]:
         for person in persons_concerned(measure=measure, person=subject):
             case, _created = case_open(
                 person=person,
@@ -244,7 +285,7 @@ def _cases_triggered(
                 life_event=event,
                 now=now,
             )
-            worked.append(case_work(case_id=case.pk, now=now))
+            worked.append(case_work(case_id=case.pk, now=now, opened=case if _created else None))
             if worked[-1].status != CaseStatus.NO_RIGHT:
                 break  # a parent's measure goes to one parent: the first with the right
     return worked
@@ -259,7 +300,10 @@ class CaseEvaluation:
 def case_evaluate(case: Case, *, granting: bool = False) -> CaseEvaluation | None:
     """The case's rules as of its date; `granting` (an officer grants what the rules could not
     decide) works out the amount and period all the same."""
-    version = rule_version_in_force(measure=case.measure, on=case.as_of)
+    version = _memo(
+        ("rules", case.measure_id, case.as_of),
+        lambda: rule_version_in_force(measure=case.measure, on=case.as_of),
+    )
     if version is None:
         return None
     compiled = CompiledRules.of(version)
@@ -281,19 +325,26 @@ def case_evaluate(case: Case, *, granting: bool = False) -> CaseEvaluation | Non
     return CaseEvaluation(result, explanation)
 
 
-def case_work(*, case_id: int, now: datetime) -> Case:
+def case_work(*, case_id: int, now: datetime, opened: Case | None = None) -> Case:
     """Evaluate an open case and take it as far as the rules and its measure's mode allow.
 
     Opened by an event, a definite right to a proactive measure is granted, one that needs an
     application is offered, no right closes the case; opened by an application, the rules'
     definite answer is the decision, grant or refusal. Missing data sends it to an officer.
+    A case a batch just opened (`opened`) is worked as it is, with no lock to take.
     """
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("person", "measure", "region")
-            .get(pk=case_id)
-        )
+        if opened is not None and _opened_in_batch(opened):
+            case = opened
+            case.region = _memo(
+                ("region", case.region_id), lambda: Region.objects.get(pk=case.region_id)
+            )
+        else:
+            case = (
+                Case.objects.select_for_update(of=("self",))
+                .select_related("person", "measure__operator", "region")
+                .get(pk=case_id)
+            )
         if case.status != CaseStatus.OPEN:
             return case  # worked before: a repeated delivery changes nothing
         evaluated = case_evaluate(case)
@@ -398,8 +449,9 @@ def case_work(*, case_id: int, now: datetime) -> Case:
 
 def case_deadline_start(case: Case, now: datetime) -> None:
     case.data_complete_at = now
-    case.decision_due_at = deadline_at(
-        moment=now, working_days=case.measure.decision_days, tz=case.region.timezone
+    days, tz = case.measure.decision_days, case.region.timezone
+    case.decision_due_at = _memo(
+        ("deadline", now, days, tz), lambda: deadline_at(moment=now, working_days=days, tz=tz)
     )
 
 
@@ -505,11 +557,12 @@ def decision_take(
     case_entry_add(
         case, CaseEntryKind.DECIDED, now=now, actor=actor, data={"decision": decision.number}
     )
-    for application in case.applications.select_for_update().filter(
-        status=ApplicationStatus.SUBMITTED
-    ):
-        application.done()
-        application.save(update_fields=["status"])
+    if not _opened_in_batch(case):  # the applications it decides
+        for application in case.applications.select_for_update().filter(
+            status=ApplicationStatus.SUBMITTED
+        ):
+            application.done()
+            application.save(update_fields=["status"])
     if case.trigger_kind == TriggerKind.RECALCULATION:
         assignment_replace(recalculation=case.recalculation, decision=decision, now=now)
     elif outcome == DecisionOutcome.GRANT:
@@ -536,7 +589,7 @@ def assignment_create(*, decision: Decision, now: datetime) -> Assignment:
                 decision=decision,
                 person=case.person,
                 measure=case.measure,
-                region_id=case.region_id,
+                region=case.region,
                 amount=decision.amount,
                 active_from=decision.period_from,
                 active_to=decision.period_to,

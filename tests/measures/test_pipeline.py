@@ -17,10 +17,11 @@ from measures.enums import AssignmentStatus, CaseEntryKind, CaseStatus, Decision
 from measures.models import Assignment, Case, CaseEntry, Decision
 from measures.services.cases import cases_for_life_event, local_day
 from platform_core.bus import Event, handler_by_name
+from platform_core.models import EventDelivery
 from platform_core.signing import signature_valid
 from registries.enums import LifeEventKind, SubsistenceGroup
-from registries.models import IncomeRecord, SubsistenceMinimum
-from tests.integration.helpers import CIVIL, birth, person, post
+from registries.models import IncomeRecord, LifeEvent, SubsistenceMinimum
+from tests.integration.helpers import CIVIL, birth, make_system, person, post
 from tests.measures.births import MOTHER_SNILS, born
 from tests.measures.families import child_of
 from tests.measures.families import person as resident
@@ -74,6 +75,38 @@ def test_the_same_event_delivered_again_decides_nothing_twice(client, mother):
     )
     handler_by_name("measures.open_cases")([again, again])  # twice in one batch, too
     assert (Case.objects.count(), Decision.objects.count(), Assignment.objects.count()) == counts
+
+
+def test_births_of_one_request_are_worked_as_one_batch_each_case_as_alone(client, mother):
+    """Twins posted in one batch request: their cases are opened and worked in one
+    transaction (one delivery batch), each with its own complete timeline and decision."""
+    zags = make_system()
+    mum = person("Иванова", "Мария", "1994-03-02", snils=MOTHER_SNILS, sex="F")
+    documents = [
+        birth("t-1", mum, person("Иванов", "Пётр", "2026-11-01", sex="M")),
+        birth("t-2", mum, person("Иванова", "Анна", "2026-11-01", sex="F")),
+    ]
+    assert post(client, f"{CIVIL}/batch", {"events": documents}, zags).status_code == 200
+    deliveries = EventDelivery.objects.filter(handler="measures.open_cases")
+    assert deliveries.count() == 2
+    assert len({d.finished_at for d in deliveries}) == 1  # done together
+
+    allowances = Case.objects.filter(person=mother, measure__code="federal.birth_allowance")
+    assert sorted(c.trigger_key for c in allowances) == sorted(
+        f"life_event:{e.pk}" for e in LifeEvent.objects.filter(kind=LifeEventKind.BIRTH)
+    )
+    for case in allowances:
+        assert case.status == CaseStatus.DECIDED
+        assert signature_valid(case.decision.signed, case.decision.signature)
+        timeline = list(case.entries.order_by("pk").values_list("kind", "to_status"))
+        assert timeline == [
+            (CaseEntryKind.OPENED, ""),
+            (CaseEntryKind.EVALUATED, ""),
+            (CaseEntryKind.STATUS, CaseStatus.DECIDED),
+            (CaseEntryKind.DECIDED, ""),
+            (CaseEntryKind.ASSIGNED, ""),
+        ]
+        assert Assignment.objects.filter(decision=case.decision).count() == 1
 
 
 def test_a_parent_measure_goes_to_one_parent(client, mother):
