@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from contact_center.services import decision_notify, offer_notify, payment_returned_notify
+from contact_center.services import decisions_notify, offer_notify, payment_returned_notify
 from measures.services.cases import CASE_DECIDED_EVENT, CASE_OFFERED_EVENT
 from platform_core.bus import Event, subscribe
 from treasury.services.bank import RETURNED_EVENT
@@ -13,13 +13,12 @@ from treasury.services.bank import RETURNED_EVENT
 @subscribe(CASE_DECIDED_EVENT, name="contact_center.notify_decision", batch=True)
 def notify_decision(events: list[Event]) -> None:
     """Cases were decided: tell each person the outcome and why."""
-    now = timezone.now()
-    for event in events:
-        decision_notify(
-            decision_id=event.payload["decision"],
-            source_key=f"{event.type}:{event.payload['case']}",
-            now=now,
-        )
+    decisions_notify(
+        decisions=[
+            (event.payload["decision"], f"{event.type}:{event.payload['case']}") for event in events
+        ],
+        now=timezone.now(),
+    )
 
 
 @subscribe(CASE_OFFERED_EVENT, name="contact_center.notify_offer")

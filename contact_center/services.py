@@ -107,6 +107,16 @@ def _routes(person: Person) -> list[_Route]:
 def _notify(
     *, person: Person, texts: Texts, source_key: str, language: str, now: datetime
 ) -> list[Notification]:
+    return _write(
+        _rows(person=person, texts=texts, source_key=source_key, language=language, now=now),
+        [source_key],
+    )
+
+
+def _rows(
+    *, person: Person, texts: Texts, source_key: str, language: str, now: datetime
+) -> list[Notification]:
+    """The notifications of one text, a row per channel."""
     rows = []
     for route in _routes(person):
         pending = route.status == NotificationStatus.PENDING
@@ -128,9 +138,14 @@ def _notify(
                 next_attempt_at=now if pending else None,
             )
         )
-    # A concurrent delivery of the same event may have written them a moment ago.
+    return rows
+
+
+def _write(rows: list[Notification], source_keys: list[str]) -> list[Notification]:
+    """Write the rows (a concurrent delivery of the same event may have written them a moment
+    ago) and send what is pending after commit; all the notifications of the source keys."""
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    written = list(Notification.objects.filter(source_key=source_key, person=person))
+    written = list(Notification.objects.filter(source_key__in=source_keys).order_by("pk"))
     _enqueue([n.pk for n in written if n.status == NotificationStatus.PENDING])
     return written
 
@@ -153,16 +168,29 @@ def decision_notify(
 
     Idempotent by source_key: a second call returns the notifications of the first.
     """
-    decision = Decision.objects.select_related("case__person", "case__measure", "case__region").get(
-        pk=decision_id
-    )
-    person = decision.case.person
-    before = _written_before(person_id=person.pk, source_key=source_key)
-    if before:
-        return before
-    language = language or language_of(person)
-    texts = decision_texts(decision=decision, language=language)
-    return _notify(person=person, texts=texts, source_key=source_key, language=language, now=now)
+    return decisions_notify(decisions=[(decision_id, source_key)], now=now, language=language)
+
+
+def decisions_notify(
+    *, decisions: list[tuple[int, str]], now: datetime, language: str | None = None
+) -> list[Notification]:
+    """decision_notify of many (decision id, source key) at once, in four queries."""
+    found = Decision.objects.select_related(
+        "case__person", "case__measure", "case__region"
+    ).in_bulk([decision_id for decision_id, _key in decisions])
+    keys = [key for _decision_id, key in decisions]
+    before = set(Notification.objects.filter(source_key__in=keys).values_list("source_key"))
+    rows: list[Notification] = []
+    for decision_id, key in decisions:
+        if decision_id not in found:
+            raise Decision.DoesNotExist(f"No decision {decision_id}.")
+        if (key,) in before:
+            continue
+        person = found[decision_id].case.person
+        told_in = language or language_of(person)
+        texts = decision_texts(decision=found[decision_id], language=told_in)
+        rows += _rows(person=person, texts=texts, source_key=key, language=told_in, now=now)
+    return _write(rows, keys)
 
 
 def offer_notify(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from integration.services.interagency import data_release
-from integration.services.publication import ASSIGNMENT_EVENT, fact_publish
+from integration.services.interagency import data_release_many
+from integration.services.publication import ASSIGNMENT_EVENT, facts_publish
 from platform_core.bus import Event, subscribe
 
 CASE_CLOSED_EVENT = "measures.case_closed"
@@ -18,14 +18,10 @@ def publish_assignment(events: list[Event]) -> None:
     The payload's `fact` is the register's fact without `version` and `kind`
     (integration/contracts/federal-register-fact.schema.json).
     """
-    now = timezone.now()
-    for event in events:
-        fact_publish(fact=event.payload["fact"], now=now)
+    facts_publish(facts=[event.payload["fact"] for event in events], now=timezone.now())
 
 
 @subscribe(CASE_CLOSED_EVENT, name="integration.release_case_data", batch=True)
 def release_case_data(events: list[Event]) -> None:
     """Cases are closed: the data they asked other agencies for may be erased sooner."""
-    now = timezone.now()
-    for event in events:
-        data_release(case_ref=event.payload["case_ref"], now=now)
+    data_release_many(case_refs=[event.payload["case_ref"] for event in events], now=timezone.now())

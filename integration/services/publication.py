@@ -1,6 +1,6 @@
 """The feed to the federal social security register (ЕГИССО-like), idempotent and retried.
 
-`fact_publish` stores a new version of a fact only when its content changed (so a repeated
+`facts_publish` stores a new version of a fact only when its content changed (so a repeated
 event publishes nothing new); `facts_deliver` sends what is due in batches, under a lease, and
 records the register's verdict per fact. Transient failures are retried with backoff behind
 the register's circuit breaker; a rejected fact stays rejected with the register's reasons
@@ -44,32 +44,61 @@ def fact_publish(*, fact: dict[str, Any], now: datetime) -> FederalFact | None:
 
     `fact` is the register's fact without `version` and `kind`. Raises InvalidFact.
     """
-    content = {key: value for key, value in fact.items() if key not in ("version", "kind")}
-    problems = fact_problems({**content, "kind": "assignment", "version": 1})
-    if problems:
-        raise InvalidFact(problems)
-    digest = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
-    fact_id = content["fact_id"]
+    return facts_publish(facts=[fact], now=now)[0]
+
+
+def facts_publish(*, facts: list[dict[str, Any]], now: datetime) -> list[FederalFact | None]:
+    """fact_publish of many facts, in order (a later one of the same fact is its next
+    version), in four statements. Raises InvalidFact; then nothing is stored."""
+    contents = []
+    for fact in facts:
+        content = {key: value for key, value in fact.items() if key not in ("version", "kind")}
+        problems = fact_problems({**content, "kind": "assignment", "version": 1})
+        if problems:
+            raise InvalidFact(problems)
+        contents.append(content)
+    fact_ids = sorted({content["fact_id"] for content in contents})
     with transaction.atomic():
-        with connection.cursor() as cursor:  # one publisher of a fact at a time
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [fact_id])
-        latest = FederalFact.objects.filter(fact_id=fact_id).order_by("-version").first()
-        if latest is not None and latest.digest == digest:
-            return None
-        version = (latest.version if latest else 0) + 1
-        FederalFact.objects.filter(fact_id=fact_id, status=PublicationStatus.PENDING).update(
-            status=PublicationStatus.SUPERSEDED, next_attempt_at=None
-        )
-        return FederalFact.objects.create(
-            fact_id=fact_id,
-            version=version,
-            payload={**content, "kind": "assignment", "version": version},
-            digest=digest,
-            created_at=now,
-            next_attempt_at=now,
-        )
+        with connection.cursor() as cursor:  # one publisher of a fact at a time, in one order
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(hashtextextended(f, 7)))"
+                " FROM (SELECT unnest(%s::text[]) AS f ORDER BY 1) AS ordered",
+                [fact_ids],
+            )
+        latest = {
+            row.fact_id: row
+            for row in FederalFact.objects.filter(fact_id__in=fact_ids)
+            .order_by("fact_id", "-version")
+            .distinct("fact_id")
+        }
+        stored: list[FederalFact | None] = []
+        for content in contents:
+            digest = hashlib.sha256(
+                json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+            ).hexdigest()
+            before = latest.get(content["fact_id"])
+            if before is not None and before.digest == digest:
+                stored.append(None)
+                continue
+            if before is not None and before.pk is None:  # new in this call: replaced
+                before.status, before.next_attempt_at = PublicationStatus.SUPERSEDED, None
+            version = (before.version if before else 0) + 1
+            latest[content["fact_id"]] = FederalFact(
+                fact_id=content["fact_id"],
+                version=version,
+                payload={**content, "kind": "assignment", "version": version},
+                digest=digest,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            stored.append(latest[content["fact_id"]])
+        new = [fact for fact in stored if fact is not None]
+        if new:
+            FederalFact.objects.filter(
+                fact_id__in={fact.fact_id for fact in new}, status=PublicationStatus.PENDING
+            ).update(status=PublicationStatus.SUPERSEDED, next_attempt_at=None)
+            FederalFact.objects.bulk_create(new)
+    return stored
 
 
 def register_system() -> ExternalSystem | None:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -31,7 +32,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from integration.enums import Contract, InboxStatus
 from integration.models import InboundEvent
 from integration.services.inbox import RECEIVED_EVENT, inbound_finish
-from platform_core.bus import Event, subscribe
+from platform_core.bus import Event, publish, subscribe
+from platform_core.deferred import inserts_deferred
 from platform_core.models import Region
 from platform_core.validators import normalize_snils
 from registries.enums import (
@@ -625,8 +627,21 @@ def inbound_apply(pk: int) -> InboundEvent | None:
 
 @subscribe(RECEIVED_EVENT, name="registries.apply_inbound")
 def apply_inbound(event: Event) -> None:
-    """Apply each event of a received request; one failing does not hold up the others."""
-    for pk in event.payload["ids"]:
+    """Apply each event of a received request; one failing does not hold up the others.
+
+    A request of more than EVENTS_BATCH_SIZE events is applied a batch at a time: the rest
+    are announced again, in batches, for the other worker processes. What the events
+    publish is written together at the end (platform_core.deferred).
+    """
+    ids, size = event.payload["ids"], settings.EVENTS_BATCH_SIZE
+    with transaction.atomic(), inserts_deferred():
+        for start in range(size, len(ids), size):
+            publish(RECEIVED_EVENT, {**event.payload, "ids": ids[start : start + size]})
+        _apply_each(ids[:size])
+
+
+def _apply_each(ids: list[int]) -> None:
+    for pk in ids:
         try:
             inbound_apply(pk)
         except Exception as exc:  # recorded on the event, retried by an operator's replay

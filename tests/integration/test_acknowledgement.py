@@ -175,3 +175,21 @@ def test_signed_endpoints_skip_sessions_and_users_but_not_the_language(client, z
     people = client.get("/api/v1/integration/inbox/")
     assert hasattr(people.wsgi_request, "session")
     assert hasattr(people.wsgi_request, "user")
+
+
+def test_a_large_request_is_applied_a_batch_at_a_time(
+    client, zags, settings, django_capture_on_commit_callbacks
+):
+    settings.EVENTS_BATCH_SIZE = 2
+    documents = [
+        birth(f"big-{n}", MOTHER, person("Иванов", f"Сын{n}", "2026-11-01", sex="M"))
+        for n in range(5)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):  # the bus runs in this process
+        response = send(client, zags, {"events": documents}, path=f"{CIVIL}/batch")
+    assert response.status_code == 200, response.content
+
+    stored = list(InboundEvent.objects.order_by("pk").values_list("pk", flat=True))
+    # Announced once as stored, then the rest again in batches for other workers.
+    assert [a["ids"] for a in announcements()] == [stored, stored[2:4], stored[4:]]
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {"applied"}

@@ -15,6 +15,7 @@ from integration.services.publication import (
     fact_publish,
     fact_resend,
     facts_deliver,
+    facts_publish,
 )
 from platform_core.bus import publish
 from platform_core.errors import Conflict
@@ -87,6 +88,33 @@ def test_only_the_latest_version_waiting_is_sent(peers, register):
     ) == [(PublicationStatus.SUPERSEDED,), (PublicationStatus.PENDING,)]
     assert facts_deliver(now=now)["accepted"] == 1
     assert held_by_register(peers, "asg-2")["status"] == "terminated"
+
+
+def test_many_facts_at_once_as_one_by_one(register):
+    """A batch: two versions of one fact in order, a repeat, another fact, a repeat of the
+    first's latest; then a batch with a broken fact stores nothing."""
+    now = timezone.now()
+    terminated = {**FACT, "fact_id": "asg-5", "status": "terminated"}
+    stored = facts_publish(
+        facts=[{**FACT, "fact_id": "asg-5"}, terminated, {**FACT, "fact_id": "asg-6"}, terminated],
+        now=now,
+    )
+    assert [(f.fact_id, f.version) if f else None for f in stored] == [
+        ("asg-5", 1),
+        ("asg-5", 2),
+        ("asg-6", 1),
+        None,
+    ]
+    assert list(
+        FederalFact.objects.order_by("fact_id", "version").values_list("fact_id", "status")
+    ) == [
+        ("asg-5", PublicationStatus.SUPERSEDED),
+        ("asg-5", PublicationStatus.PENDING),
+        ("asg-6", PublicationStatus.PENDING),
+    ]
+    with pytest.raises(InvalidFact):
+        facts_publish(facts=[{**FACT, "fact_id": "asg-7"}, {**FACT, "amount": "x"}], now=now)
+    assert not FederalFact.objects.filter(fact_id="asg-7").exists()
 
 
 def test_a_register_that_fails_is_retried_with_backoff(peers, register):
