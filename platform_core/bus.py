@@ -284,21 +284,28 @@ def outbox_dispatch_pending(*, limit: int = 5000) -> int:
 
 
 def _enqueue_deliveries(deliveries: list[tuple[int, str]]) -> None:
-    """Run deliveries (id, handler) after commit: a batch handler's together, in batches."""
+    """Run deliveries (id, handler) after commit: a batch handler's together, in batches.
+
+    The first run of each handler may go on in this task's cascade; the others are queued
+    for the other worker processes, and queued first, before the cascade goes deep.
+    """
     by_handler: dict[str, list[int]] = {}
     for delivery_id, handler in deliveries:
         by_handler.setdefault(handler, []).append(delivery_id)
     size = settings.EVENTS_BATCH_SIZE
+    first, rest = [], []
     for handler, ids in by_handler.items():
         runs = (
             [ids[start : start + size] for start in range(0, len(ids), size)]
             if takes_batches(handler)
             else [[delivery_id] for delivery_id in ids]
         )
-        for number, run in enumerate(runs):
-            # A batch handler's first batch may run in this task's cascade; the others are
-            # queued, for the other worker processes.
-            transaction.on_commit(lambda r=run, n=number: _deliver(r, inline=n == 0))
+        first.append(runs[0])
+        rest.extend(runs[1:])
+    for run in rest:
+        transaction.on_commit(lambda r=run: _deliver(r, inline=False))
+    for run in first:
+        transaction.on_commit(lambda r=run: _deliver(r))
 
 
 def _deliver(delivery_ids: list[int], *, inline: bool = True) -> None:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import redis
 from django.db import connection
 from django.db.models import Count
 from django.test import override_settings
@@ -56,6 +57,8 @@ def _celery(ctx: Context):  # type: ignore[no-untyped-def]
         "LOG_LEVEL": "WARNING",
     }
     celery = str(Path(sys.executable).parent / "celery")
+    # Tasks an earlier run left queued would run against this run's database (same ids).
+    redis.Redis.from_url(REDIS_DB_URL).flushdb()
     worker = subprocess.Popen(
         [
             celery,
@@ -153,10 +156,14 @@ def pipeline(ctx: Context) -> dict[str, float]:
                         now=timezone.now(),
                     )
             deadline = time.monotonic() + ctx.size(full=TIMEOUT_S, quick=600)
+            shown = 0.0
             while time.monotonic() < deadline:
                 applied, unsettled = _settled()
                 if applied >= births and unsettled == 0:
                     break
+                if time.perf_counter() - started >= shown + 5:  # how it goes, every 5 s
+                    shown = time.perf_counter() - started
+                    ctx.log(f"   {shown:5.0f} s: {applied} applied, {unsettled} unsettled")
                 time.sleep(0.5)
             else:
                 raise RuntimeError(f"not settled in {TIMEOUT_S} s: {applied} applied")

@@ -151,7 +151,8 @@ def test_batches_are_at_most_the_batch_size(settings):
     settings.EVENTS_BATCH_SIZE = 2
     with transaction.atomic():
         events = [bus.publish("tests.batch", {"n": n}) for n in range(5)]
-    assert seen_batches(events) == [2, 2, 2, 2, 1]
+    # The batches after the first are queued (for other workers) before the first runs.
+    assert seen_batches(events) == [2, 2, 1, 2, 2]
 
 
 def test_a_failing_batch_runs_each_alone_and_only_the_failing_one_is_retried():
