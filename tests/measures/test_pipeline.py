@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from integration.enums import DataKind, SystemKind
@@ -19,12 +21,14 @@ from measures.services.cases import cases_for_life_event, local_day
 from platform_core.bus import Event, handler_by_name
 from platform_core.models import EventDelivery
 from platform_core.signing import signature_valid
+from platform_core.validators import snils_from_number
 from registries.enums import LifeEventKind, SubsistenceGroup
 from registries.models import IncomeRecord, LifeEvent, SubsistenceMinimum
 from tests.integration.helpers import CIVIL, birth, make_system, person, post
 from tests.measures.births import MOTHER_SNILS, born
 from tests.measures.families import child_of
 from tests.measures.families import person as resident
+from tests.registries.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,6 +111,56 @@ def test_births_of_one_request_are_worked_as_one_batch_each_case_as_alone(client
             (CaseEntryKind.ASSIGNED, ""),
         ]
         assert Assignment.objects.filter(decision=case.decision).count() == 1
+
+
+def test_a_conflict_in_a_batch_is_handled_event_by_event(client, mother):
+    """A batch of many takes no savepoints: an assignment over an existing one (here the
+    database refuses the first mother's birth allowance) fails the batch, and the bus runs
+    each event alone, where that case goes to an officer and the other is decided."""
+    other = PersonFactory(
+        birth_date=date(1995, 5, 5),
+        sex="F",
+        region_id="27",
+        snils=snils_from_number(200_000_778),
+        last_name="Петрова",
+        first_name="Анна",
+        patronymic="",
+    )
+    zags = make_system()
+    documents = [
+        birth(
+            "c-1",
+            person("Иванова", "Мария", "1994-03-02", snils=MOTHER_SNILS, sex="F"),
+            person("Иванов", "Пётр", "2026-11-01", sex="M"),
+        ),
+        birth(
+            "c-2",
+            person("Петрова", "Анна", "1995-05-05", snils=other.snils, sex="F"),
+            person("Петров", "Иван", "2026-11-01", sex="M"),
+        ),
+    ]
+    create = Assignment.objects.create
+
+    def refused(**fields):  # type: ignore[no-untyped-def]
+        if fields["person"] == mother and fields["measure"].code == "federal.birth_allowance":
+            raise IntegrityError("assignment over an existing one")
+        return create(**fields)
+
+    with mock.patch.object(Assignment.objects, "create", side_effect=refused):
+        response = post(client, f"{CIVIL}/batch", {"events": documents}, zags)
+    assert response.status_code == 200, response.content
+
+    refused_case = Case.objects.get(person=mother, measure__code="federal.birth_allowance")
+    assert refused_case.status == CaseStatus.REVIEW
+    assert "уже назначена" in refused_case.summary, refused_case.summary
+    assert not Decision.objects.filter(case=refused_case).exists()
+    kinds = list(refused_case.entries.order_by("pk").values_list("kind", flat=True))
+    assert kinds == [CaseEntryKind.OPENED, CaseEntryKind.EVALUATED, CaseEntryKind.STATUS]
+    decided = Case.objects.get(person=other, measure__code="federal.birth_allowance")
+    assert decided.status == CaseStatus.DECIDED
+    assert Case.objects.filter(person=mother, measure__code="federal.birth_allowance").count() == 1
+    deliveries = EventDelivery.objects.filter(handler="measures.open_cases")
+    assert [d.status for d in deliveries] == ["done", "done"]
 
 
 def test_a_parent_measure_goes_to_one_parent(client, mother):
