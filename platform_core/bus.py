@@ -43,7 +43,7 @@ from django.db.models import Avg, Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from platform_core.deferred import insert_deferred
+from platform_core.batches import insert_deferred
 from platform_core.enums import DeliveryStatus
 from platform_core.errors import Conflict
 from platform_core.models import EventDelivery, OutboxEvent
@@ -164,7 +164,7 @@ def publish(
         if wanted:
             published(event_id=str(event.id), dispatch_now=dispatch_now)
 
-    # In a batch (platform_core.deferred) it is written with the batch's other events.
+    # In a batch (platform_core.batches) it is written with the batch's other events.
     if not insert_deferred(event, then=dispatch):
         event.save(force_insert=True)
         dispatch()

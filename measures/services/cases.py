@@ -58,9 +58,9 @@ from measures.services.entitlements import (
     measure_evaluate,
     money,
 )
+from platform_core.batches import insert_deferred, inserts_deferred, optimistic, savepoints
 from platform_core.bus import publish
 from platform_core.calendar import deadline_at
-from platform_core.deferred import insert_deferred, inserts_deferred
 from platform_core.errors import Conflict
 from platform_core.models import Region
 from platform_core.signing import sign
@@ -90,15 +90,6 @@ def _memo(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]  # type: ignore[no-any-return]
-
-
-def _savepoints() -> bool:
-    """Whether nested blocks take savepoints, to recover from a failure in them. A batch of
-    many life events takes none (their statements were four in ten of its cases'): a
-    failure fails the batch, and the bus then runs each event alone, with savepoints, where
-    the failure is handled (docs/decisions.md §4)."""
-    memo = _batch.get()
-    return memo is None or not memo.get(("many",))
 
 
 def _opened_in_batch(case: Case) -> bool:
@@ -206,7 +197,7 @@ def case_open(
     if existing is not None:
         return existing, False
     try:
-        with transaction.atomic(savepoint=_savepoints()):
+        with transaction.atomic(savepoint=savepoints()):
             case = Case.objects.create(
                 person=person,
                 measure=measure,
@@ -219,7 +210,7 @@ def case_open(
                 opened_at=now,
             )
     except IntegrityError:  # opened by a concurrent delivery a moment ago
-        if not _savepoints():
+        if not savepoints():
             raise  # the batch fails; this event alone, with savepoints, comes here again
         return Case.objects.get(person=person, measure=measure, trigger_key=trigger_key), False
     case_entry_add(case, CaseEntryKind.OPENED, now=now, channel=channel, text=str(measure.name))
@@ -250,7 +241,7 @@ def cases_for_life_events(*, life_event_ids: list[int], now: datetime) -> list[C
         for pk in life_event_ids
         if pk in found and found[pk].status == LifeEventStatus.ACTIVE
     ]
-    memo: dict[tuple[Any, ...], Any] = {("many",): len(life_event_ids) > 1}
+    memo: dict[tuple[Any, ...], Any] = {}
     keys = {key for _event, key in events}
     memo.update({("looked_up", key): True for key in keys})
     for case in Case.objects.filter(trigger_key__in=keys):  # worked before, if delivered again
@@ -258,7 +249,9 @@ def cases_for_life_events(*, life_event_ids: list[int], now: datetime) -> list[C
     worked = []
     token = _batch.set(memo)
     try:
-        with transaction.atomic(), inserts_deferred():
+        # Many at once without savepoints: a failure fails the batch, and the bus then works
+        # each event alone, with savepoints, where it is handled (platform_core.batches).
+        with transaction.atomic(), inserts_deferred(), optimistic(len(events) > 1):
             for event, key in events:
                 worked.extend(_cases_triggered(event, trigger_key=key, now=now))
     finally:
@@ -357,7 +350,7 @@ def case_work(*, case_id: int, now: datetime, opened: Case | None = None) -> Cas
     definite answer is the decision, grant or refusal. Missing data sends it to an officer.
     A case a batch just opened (`opened`) is worked as it is, with no lock to take.
     """
-    with transaction.atomic(savepoint=_savepoints()):
+    with transaction.atomic(savepoint=savepoints()):
         if opened is not None and _opened_in_batch(opened):
             case = opened
             case.region = _memo(
@@ -462,10 +455,10 @@ def case_work(*, case_id: int, now: datetime, opened: Case | None = None) -> Cas
             )
             return case
         try:
-            with transaction.atomic(savepoint=_savepoints()):
+            with transaction.atomic(savepoint=savepoints()):
                 decision_take(case=case, evaluated=evaluated, automatic=True, now=now)
         except Conflict as exc:  # assigned already over the period: an officer looks
-            if not _savepoints():
+            if not savepoints():
                 raise  # the batch fails; this event alone, with savepoints, comes here again
             case = case_lock(case.pk, allowed=[CaseStatus.OPEN])  # as it was before the try
             case_deadline_start(case, now)
@@ -610,7 +603,7 @@ def assignment_create(*, decision: Decision, now: datetime) -> Assignment:
     """Assign the measure a granted decision gives. Raises Conflict over an active one."""
     case = decision.case
     try:
-        with transaction.atomic(savepoint=_savepoints()):
+        with transaction.atomic(savepoint=savepoints()):
             assignment = Assignment.objects.create(
                 decision=decision,
                 person=case.person,

@@ -21,6 +21,8 @@ from django.db.models.functions import Coalesce
 from django.db.models.sql import Query
 from django.db.models.sql.constants import SINGLE
 
+from platform_core.batches import savepoints
+
 logger = logging.getLogger(__name__)
 
 
@@ -78,11 +80,14 @@ class ChecksInOneQuery(models.Model):
         if not asked:
             return []
         connection = connections[using]
-        context = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
+        guarded = connection.in_atomic_block and savepoints()
+        context = transaction.atomic(using=using) if guarded else nullcontext()
         try:
             with context:
                 row = query.get_compiler(using=using).execute_sql(SINGLE)
         except DatabaseError as error:
+            if connection.in_atomic_block and not guarded:
+                raise  # the transaction cannot go on: an optimistic batch fails (batches.py)
             logger.warning("Check constraints of %s not validated: %s", self._meta.label, error)
             return []
         return [constraint for constraint, held in zip(asked, row, strict=True) if not held]

@@ -32,8 +32,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from integration.enums import Contract, InboxStatus
 from integration.models import InboundEvent
 from integration.services.inbox import RECEIVED_EVENT, inbound_finish
+from platform_core.batches import inserts_deferred, optimistic, savepoints
 from platform_core.bus import Event, publish, subscribe
-from platform_core.deferred import inserts_deferred
 from platform_core.models import Region
 from platform_core.validators import normalize_snils
 from registries.enums import (
@@ -588,7 +588,7 @@ def _apply(inbound: InboundEvent) -> dict[str, Any]:
 
 def inbound_apply(pk: int) -> InboundEvent | None:
     """Apply one stored event once; then the corrections that were waiting for it."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoints()):
         inbound = (
             InboundEvent.objects.select_for_update(of=("self",))
             .select_related("system")
@@ -598,14 +598,18 @@ def inbound_apply(pk: int) -> InboundEvent | None:
         if inbound is None or inbound.status != InboxStatus.RECEIVED:
             return inbound
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=savepoints()):
                 result = _apply(inbound)
         except NeedsReview as exc:
+            if not savepoints():
+                raise  # an optimistic batch fails; applied alone, it is recorded here
             inbound_finish(
                 inbound=inbound, status=InboxStatus.REVIEW, result=exc.details, problem=exc.message
             )
             return inbound
         except ValidationError as exc:
+            if not savepoints():
+                raise
             # The registry refused the change (a date of death before birth...): an officer
             # sees the registry's own message.
             inbound_finish(inbound=inbound, status=InboxStatus.REVIEW, problem=_messages(exc))
@@ -631,7 +635,7 @@ def apply_inbound(event: Event) -> None:
 
     A request of more than EVENTS_BATCH_SIZE events is applied a batch at a time: the rest
     are announced again, in batches, for the other worker processes. What the events
-    publish is written together at the end (platform_core.deferred).
+    publish is written together at the end (platform_core.batches).
     """
     ids, size = event.payload["ids"], settings.EVENTS_BATCH_SIZE
     with transaction.atomic(), inserts_deferred():
@@ -641,6 +645,14 @@ def apply_inbound(event: Event) -> None:
 
 
 def _apply_each(ids: list[int]) -> None:
+    if len(ids) > 1:  # optimistically, all at once (platform_core.batches)
+        try:
+            with transaction.atomic(), optimistic():
+                for pk in ids:
+                    inbound_apply(pk)
+            return
+        except Exception as exc:  # one is for review, or failed: each alone, as below
+            logger.info("Applying %s inbound events at once failed (%s): one by one", len(ids), exc)
     for pk in ids:
         try:
             inbound_apply(pk)

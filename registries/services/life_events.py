@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from platform_core.batches import savepoints
 from platform_core.bus import publish
 from platform_core.errors import Conflict
 from registries.enums import LifeEventStatus
@@ -47,7 +48,7 @@ def life_event_record(
 ) -> tuple[LifeEvent, bool]:
     """Record a life event once; return it and whether it is new. Raises ValidationError."""
     act = act or {}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoints()):
         existing = LifeEvent.objects.filter(
             source_system=source_system, source_event_id=source_event_id, person=person
         ).first()

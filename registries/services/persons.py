@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from platform_core.batches import savepoints
 from platform_core.bus import publish
 from platform_core.models import User
 from platform_core.scoping import ensure_in_scope, ensure_territory_allowed
@@ -63,7 +64,7 @@ def _save_validated(person: Person, *, actor: User | None, reason: str) -> Perso
     person._history_user = actor  # type: ignore[attr-defined]
     person._change_reason = reason  # type: ignore[attr-defined]
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoints()):
             person.save()
     except IntegrityError as exc:
         # A concurrent registration of the same SNILS passed full_clean at the same time.
@@ -84,7 +85,7 @@ def person_create(*, actor: User | None, data: dict[str, Any], reason: str = "")
             region_code=data.get("region_id"),
             municipality_oktmo=data.get("municipality_id"),
         )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoints()):
         person = _save_validated(Person(**data), actor=actor, reason=reason or "created")
         publish(
             "registries.person_registered",
@@ -147,7 +148,7 @@ def relation_create(
     )
     relation.full_clean()
     relation._history_user = actor  # type: ignore[attr-defined]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoints()):
         relation.save()
         publish(
             "registries.relation_recorded",

@@ -21,6 +21,7 @@ from integration.models import InboundEvent
 from integration.services.inbox import RECEIVED_EVENT
 from platform_core.models import OutboxEvent
 from platform_core.validators import snils_from_number
+from registries.models import LifeEvent, Person
 from tests.integration.helpers import CIVIL, birth, make_system, person, signed_headers
 
 MOTHER = person("Иванова", "Мария", "1994-03-02", snils=snils_from_number(200_000_001), sex="F")
@@ -193,3 +194,24 @@ def test_a_large_request_is_applied_a_batch_at_a_time(
     # Announced once as stored, then the rest again in batches for other workers.
     assert [a["ids"] for a in announcements()] == [stored, stored[2:4], stored[4:]]
     assert set(InboundEvent.objects.values_list("status", flat=True)) == {"applied"}
+
+
+def test_a_batch_with_one_for_review_applies_the_others_once(
+    client, zags, django_capture_on_commit_callbacks
+):
+    """Applied all at once without savepoints, the batch fails on the correction of an event
+    never received; then each alone: that one goes to review, the births are applied once."""
+    documents = [
+        birth("r-1", MOTHER, person("Иванов", "Пётр", "2026-11-01", sex="M")),
+        {**birth("r-2", MOTHER, child()), "corrects_event_id": "never-received"},
+        birth("r-3", MOTHER, person("Иванова", "Анна", "2026-11-02", sex="F")),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(client, zags, {"events": documents}, path=f"{CIVIL}/batch")
+    assert response.status_code == 200, response.content
+    statuses = dict(InboundEvent.objects.values_list("event_id", "status"))
+    assert statuses == {"r-1": "applied", "r-2": "review", "r-3": "applied"}
+    assert "never-received" in InboundEvent.objects.get(event_id="r-2").problem
+    births = LifeEvent.objects.filter(kind="birth")
+    assert sorted(births.values_list("source_event_id", flat=True)) == ["r-1", "r-3"]
+    assert Person.objects.filter(first_name__in=["Пётр", "Анна"]).count() == 2

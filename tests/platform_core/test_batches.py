@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from platform_core import bus
-from platform_core.deferred import inserts_deferred
+from platform_core.batches import inserts_deferred
 from platform_core.models import OutboxEvent
 from tests.platform_core.test_bus import seen_for
 

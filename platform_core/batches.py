@@ -1,15 +1,22 @@
-"""Rows a batch writes at its end, one INSERT per table, instead of one INSERT each.
+"""How a batch handler works many events in one transaction for the price of fewer
+statements: rows written at its end, and no savepoints while all goes well.
 
-A batch handler works many events in one transaction; the timeline lines and the outbox
-events it writes as it goes are only read after it commits. Inside `inserts_deferred()` such
-rows are collected and inserted together when the block ends, still inside the transaction:
-the batch commits them or rolls them back with everything else.
+Deferred inserts. The timeline lines and the outbox events a batch writes as it goes are only
+read after it commits. Inside `inserts_deferred()` such rows are collected and inserted
+together when the block ends, one INSERT per table, still inside the transaction: the batch
+commits them or rolls them back with everything else.
 
 A row added inside a savepoint that is later rolled back must not be written. Django drops
 the after-commit hooks registered inside a savepoint it rolls back; each deferred row
 registers a no-op hook as its marker, and only the rows whose marker is still pending are
 written. (This reads the connection's list of pending hooks, `run_on_commit`, which is how
 Django itself keeps them: docs/decisions.md §4.)
+
+Optimistic batches. A nested block takes a savepoint only to recover from a failure inside
+it; in a batch of many events the savepoints were four statements in ten. Inside
+`optimistic()` the blocks that ask `savepoints()` take none and let a failure they would have
+handled fail the whole batch instead, and the batch is then worked again event by event, with
+savepoints, where the failure is handled as always (the bus does that for batch handlers).
 """
 
 from __future__ import annotations
@@ -39,6 +46,24 @@ class _Rows:
 
 
 _deferred: ContextVar[_Rows | None] = ContextVar("inserts_deferred", default=None)
+_optimistic: ContextVar[bool] = ContextVar("optimistic", default=False)
+
+
+@contextmanager
+def optimistic(enabled: bool = True) -> Iterator[None]:
+    """Work the block without the savepoints `savepoints()` governs (see the module)."""
+    token = _optimistic.set(enabled)
+    try:
+        yield
+    finally:
+        _optimistic.reset(token)
+
+
+def savepoints() -> bool:
+    """Whether a nested block takes a savepoint to recover from a failure in it; False in
+    an optimistic batch, whose failure fails the batch (then it should re-raise what it
+    would have handled)."""
+    return not _optimistic.get()
 
 
 @contextmanager
