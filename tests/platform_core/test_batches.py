@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from platform_core import bus
-from platform_core.batches import inserts_deferred
+from platform_core.batches import inserts_deferred, optimistic, savepoints
 from platform_core.models import OutboxEvent
 from tests.platform_core.test_bus import seen_for
 
@@ -59,3 +59,16 @@ def test_deferred_events_are_dispatched_after_commit():
 def test_deferring_needs_a_transaction():
     with pytest.raises(RuntimeError), inserts_deferred():
         pass
+
+
+def test_an_optimistic_block_takes_no_savepoints_and_fails_whole():
+    assert savepoints()
+    with pytest.raises(RuntimeError), transaction.atomic(), optimistic():
+        assert not savepoints()
+        with optimistic(False):
+            assert savepoints()  # a batch of one handles its failures itself
+        with transaction.atomic(savepoint=savepoints()):
+            bus.publish("tests.unheard", {"n": 1})
+        raise RuntimeError("a failure fails the batch")
+    assert savepoints()
+    assert kinds() == []
