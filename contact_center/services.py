@@ -179,12 +179,14 @@ def decisions_notify(
         "case__person", "case__measure", "case__region"
     ).in_bulk([decision_id for decision_id, _key in decisions])
     keys = [key for _decision_id, key in decisions]
-    before = set(Notification.objects.filter(source_key__in=keys).values_list("source_key"))
+    before = set(
+        Notification.objects.filter(source_key__in=keys).values_list("source_key", flat=True)
+    )
     rows: list[Notification] = []
     for decision_id, key in decisions:
         if decision_id not in found:
             raise Decision.DoesNotExist(f"No decision {decision_id}.")
-        if (key,) in before:
+        if key in before:
             continue
         person = found[decision_id].case.person
         told_in = language or language_of(person)

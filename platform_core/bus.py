@@ -63,7 +63,7 @@ class Event:
 
 Handler = Callable[[Event], None]
 BatchHandler = Callable[[list[Event]], None]
-_subscribers: dict[str, dict[str, Any]] = {}
+_subscribers: dict[str, dict[str, Handler | BatchHandler]] = {}
 _batch_handlers: set[str] = set()
 # Events published with dispatch_now in this thread's transaction, dispatched together after
 # its commit (those of a rolled-back transaction are not in the outbox: dispatch skips them).
@@ -117,11 +117,11 @@ def subscribe(event_type: str, *, name: str | None = None, batch: bool = False) 
     return register
 
 
-def subscribers_of(event_type: str) -> dict[str, Any]:
+def subscribers_of(event_type: str) -> dict[str, Handler | BatchHandler]:
     return dict(_subscribers.get(event_type, {}))
 
 
-def handler_by_name(handler_name: str) -> Any:
+def handler_by_name(handler_name: str) -> Handler | BatchHandler | None:
     for handlers in _subscribers.values():
         if handler_name in handlers:
             return handlers[handler_name]

@@ -188,7 +188,7 @@ def case_open(
 ) -> tuple[Case, bool]:
     """The case of (person, measure, trigger): the existing one, or a new one (True)."""
     memo = _batch.get()
-    if memo is not None and ("looked_up", trigger_key) in memo:  # the batch's, read at once
+    if memo is not None and trigger_key in memo[("looked_up",)]:  # the batch's, read at once
         existing = memo.get(("case", person.pk, measure.pk, trigger_key))
     else:
         existing = Case.objects.filter(
@@ -214,7 +214,8 @@ def case_open(
             raise  # the batch fails; this event alone, with savepoints, comes here again
         return Case.objects.get(person=person, measure=measure, trigger_key=trigger_key), False
     case_entry_add(case, CaseEntryKind.OPENED, now=now, channel=channel, text=str(measure.name))
-    _memo(("opened", case.pk), lambda: case)
+    if memo is not None:
+        memo[("opened", case.pk)] = case
     return case, True
 
 
@@ -241,9 +242,8 @@ def cases_for_life_events(*, life_event_ids: list[int], now: datetime) -> list[C
         for pk in life_event_ids
         if pk in found and found[pk].status == LifeEventStatus.ACTIVE
     ]
-    memo: dict[tuple[Any, ...], Any] = {}
     keys = {key for _event, key in events}
-    memo.update({("looked_up", key): True for key in keys})
+    memo: dict[tuple[Any, ...], Any] = {("looked_up",): keys}
     for case in Case.objects.filter(trigger_key__in=keys):  # worked before, if delivered again
         memo[("case", case.person_id, case.measure_id, case.trigger_key)] = case
     worked = []
